@@ -1,0 +1,52 @@
+"""Process-wide settings shared by every stage, validated once at start.
+
+Each stage keeps its own settings class next to its code (``speech.config`` etc.); this module
+holds only what all of them share: where data lives, the clinic profile, the session store and
+the clock. Environment variables use the ``SALESAGENT_`` prefix, except the ones the seed names
+(``REDIS_URL``).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """``$XDG_DATA_HOME/salesagent`` or ``~/.local/share/salesagent``."""
+    import os
+
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "salesagent"
+
+
+class Settings(BaseSettings):
+    """Shared settings. Unknown ``SALESAGENT_*`` variables are ignored."""
+
+    model_config = SettingsConfigDict(env_prefix="SALESAGENT_", extra="ignore", env_file=".env")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    profile_path: Path | None = Field(
+        default=None, description="Clinic profile YAML; the bundled fictitious clinic if unset."
+    )
+    session_store: Literal["sqlite", "redis"] = "sqlite"
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0",
+        validation_alias=AliasChoices("REDIS_URL", "SALESAGENT_REDIS_URL"),
+    )
+    session_ttl_s: int = Field(default=3600, ge=10, description="Idle sessions expire after this.")
+    log_level: str = "INFO"
+    log_pii: bool = Field(default=False, description="Write phone numbers and names unmasked in logs.")
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

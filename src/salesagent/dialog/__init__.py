@@ -1,0 +1,1 @@
+"""Policy engine: the clinic script as a LangGraph state machine over Pydantic slots."""
