@@ -38,6 +38,9 @@ class Settings(BaseSettings):
         default="redis://127.0.0.1:6379/0",
         validation_alias=AliasChoices("REDIS_URL", "SALESAGENT_REDIS_URL"),
     )
+    extractor: Literal["rules", "llm", "hybrid"] = Field(
+        default="rules", description="Slot extractor: deterministic rules (default), LLM, or both merged."
+    )
     session_ttl_s: int = Field(default=3600, ge=10, description="Idle sessions expire after this.")
     log_level: str = "INFO"
     log_pii: bool = Field(default=False, description="Write phone numbers and names unmasked in logs.")

@@ -1,15 +1,132 @@
-"""``salesagent`` command line (typer)."""
+"""``salesagent`` command line (typer).
+
+Every command fails with one line and a non-zero exit code on bad configuration (a broken
+clinic profile, an unreachable store), never with a traceback.
+"""
 
 from __future__ import annotations
 
+import json
+import sys
+import uuid
+
 import typer
 
-app = typer.Typer(help="Russian voice sales agent for a diagnostic clinic.", no_args_is_help=True)
+from salesagent import __version__
+
+app = typer.Typer(
+    help="Russian voice sales agent for a diagnostic clinic (MRI, CT, ultrasound).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"salesagent: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings_and_logging(log_level: str | None = None):
+    from pydantic import ValidationError
+
+    from salesagent.config import get_settings
+    from salesagent.logs import setup_logging
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise fail(f"bad setting {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
+    setup_logging("salesagent", log_level or settings.log_level, mask_pii=not settings.log_pii)
+    return settings
+
+
+def _service(settings, leads: bool = True):
+    from salesagent.clinic.profile import ProfileError
+    from salesagent.clock import ClockError
+    from salesagent.dialog.store import StoreUnavailable
+    from salesagent.services.factory import build_service
+
+    try:
+        return build_service(settings, leads=leads)
+    except (ProfileError, StoreUnavailable, ClockError) as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()
 def version() -> None:
     """Print the version."""
-    from salesagent import __version__
-
     typer.echo(__version__)
+
+
+@app.command()
+def chat(
+    as_json: bool = typer.Option(False, "--json", help="Print each turn's state and slots as JSON lines."),
+    session_id: str = typer.Option(None, help="Continue or start this session id."),
+    log_level: str = typer.Option("WARNING", help="Log level for the JSON logs on stderr."),
+) -> None:
+    """Talk to the agent in the terminal (reads lines from stdin when it is not a terminal)."""
+    settings = _settings_and_logging(log_level)
+    service = _service(settings)
+    sid = session_id or f"chat-{uuid.uuid4().hex[:12]}"
+    interactive = sys.stdin.isatty()
+
+    def show(result) -> None:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {"state": result.state.value, "reply": result.reply, "slots": result.slots, "done": result.done},
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            typer.echo(f"Агент [{result.state.value}]: {result.reply}")
+
+    result = service.handle_sync(sid, "")
+    show(result)
+    while not result.done:
+        if interactive:
+            try:
+                line = input("Вы: ")
+            except EOFError:
+                break
+        else:
+            line = sys.stdin.readline()
+            if not line:
+                break
+            if not as_json:
+                typer.echo(f"Вы: {line.rstrip()}")
+        result = service.handle_sync(sid, line.strip())
+        show(result)
+    if not result.done:
+        service.end_call_sync(sid)
+    session = service.store.get(sid)
+    status = session.slots.status.value if session and session.slots.status else "abandoned"
+    if not as_json:
+        typer.echo(f"— звонок завершён, статус: {status}")
+    service.store.close()
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to bind."),
+    port: int = typer.Option(8000, help="TCP port."),
+    log_level: str = typer.Option(None, help="Log level (default from SALESAGENT_LOG_LEVEL)."),
+) -> None:
+    """Start the service (policy engine API; the other gateways mount into the same process)."""
+    import uvicorn
+
+    from salesagent.services.dialog_api import create_app
+
+    settings = _settings_and_logging(log_level)
+    service = _service(settings)
+    uvicorn.run(create_app(service), host=host, port=port, log_config=None)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

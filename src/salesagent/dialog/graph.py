@@ -1,0 +1,176 @@
+"""The clinic script as a LangGraph state machine.
+
+One graph run is one caller turn. ``understand`` applies the utterance (stop intents, off-script
+answers, volunteered and corrected slots, safety rules, the current question's answer); then the
+graph walks the script: "say" states (price, documents, address, contacts) speak and continue,
+a question state speaks and ends the run, waiting for the caller. The planner picks every edge,
+so the graph is the script order plus the skips and returns that real calls need.
+"""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+from langgraph.graph import END as GRAPH_END
+from langgraph.graph import START, StateGraph
+
+from salesagent.clinic.schedule import free_slots, nearest_free, spread
+from salesagent.dialog import russian
+from salesagent.dialog.answers import HANDLERS
+from salesagent.dialog.context import TurnContext
+from salesagent.dialog.extract.base import DateRequest
+from salesagent.dialog.planner import ESSENTIAL, SAY_STATES, Planner
+from salesagent.dialog.slots import CallStatus
+from salesagent.dialog.states import State
+from salesagent.dialog.updates import answer_faq, apply_slots, apply_stop_intents, enforce_safety
+
+MAX_REASKS = 2
+
+
+class GraphState(TypedDict):
+    ctx: TurnContext
+
+
+def _understand(planner: Planner):
+    def node(gs: GraphState) -> GraphState:
+        ctx = gs["ctx"]
+        session = ctx.session
+        if session.turn == 0 and not ctx.text.strip():
+            ctx.next = State.GREETING
+            return gs
+        state = session.state
+        if not apply_stop_intents(ctx):
+            answer_faq(ctx)
+            apply_slots(ctx)
+            enforce_safety(ctx)
+            if not ctx.ended:
+                _answer_current(ctx, state)
+                enforce_safety(ctx)
+        ctx.next = planner.next_state(session)
+        return gs
+
+    return node
+
+
+def _answer_current(ctx: TurnContext, state: State) -> None:
+    progress = ctx.session.progress
+    handler = HANDLERS.get(state)
+    if handler is None or handler(ctx):
+        ctx.consumed = True
+        progress.mark_done(state)
+        progress.retries.pop(state.value, None)
+        return
+    if ctx.changed or ctx.answered_faq:
+        if ctx.answered_faq and not ctx.changed:
+            ctx.phrase("return_to_script")
+        return
+    retries = progress.retries.get(state.value, 0) + 1
+    progress.retries[state.value] = retries
+    ctx.events.append({"event": "not_understood", "state": state.value, "retry": retries})
+    if retries > MAX_REASKS:
+        progress.retries.pop(state.value, None)
+        if state in ESSENTIAL:
+            ctx.phrase("not_understood_callback")
+            ctx.end(CallStatus.CALLBACK)
+        else:
+            progress.mark_done(state)  # skipped: the lead is useful without it
+
+
+def _enter(state: State, planner: Planner):
+    def node(gs: GraphState) -> GraphState:
+        ctx = gs["ctx"]
+        session = ctx.session
+        ctx.visited.append(state)
+        if state == State.FAREWELL:
+            ctx.say(ctx.renderer.farewell(session, ctx.today))
+            session.done = True
+            ctx.next = State.END
+        elif state == State.END:
+            session.state = State.END
+        elif state in SAY_STATES:
+            ctx.say(ctx.renderer.question(state, 0, session, ctx.today))
+            session.progress.mark_done(state)
+            if state == State.ANNOUNCE_PRICE:
+                session.progress.price_announced_for = session.slots.study_id
+            ctx.next = planner.next_state(session)
+        else:
+            _ask(ctx, state)
+            session.state = state
+        return gs
+
+    return node
+
+
+def _ask(ctx: TurnContext, state: State) -> None:
+    session = ctx.session
+    if ctx.asked == state:
+        return
+    attempt = session.progress.retries.get(state.value, 0)
+    slots = session.slots
+    if state == State.OFFER_APPOINTMENT_TIMES:
+        _offer_times(ctx, attempt)
+    elif state == State.ASK_AGE_WEIGHT and slots.age is not None and slots.weight is None:
+        ctx.phrase("ask_weight")
+    elif state == State.ASK_AGE_WEIGHT and slots.weight is not None and slots.age is None:
+        ctx.phrase("ask_age")
+    elif state == State.CONFIRM_APPOINTMENT and attempt > 0 and not ctx.changed:
+        ctx.phrase("what_to_fix")
+    elif state == State.CONFIRM_APPOINTMENT and ctx.changed and session.state == state:
+        ctx.phrase("correction_ack")
+        ctx.say(ctx.renderer.question(state, 0, session, ctx.today))
+    else:
+        ctx.say(ctx.renderer.question(state, attempt, session, ctx.today))
+
+
+def _offer_times(ctx: TurnContext, attempt: int) -> None:
+    session, profile = ctx.session, ctx.profile
+    prog = session.progress
+    req = prog.date_request or DateRequest()
+    day = req.day
+    free = free_slots(profile, day, ctx.now, ctx.booked, req.part_of_day) if day else []
+    if day and not free:
+        ctx.phrase("no_free_times", date_phrase=russian.date_phrase(day, ctx.today))
+    if not free:
+        after = day or ctx.today
+        found = nearest_free(profile, ctx.now, ctx.booked, after=after, part_of_day=req.part_of_day) or nearest_free(
+            profile, ctx.now, ctx.booked, after=after
+        )
+        if found is None:
+            ctx.phrase("no_free_times_at_all")
+            ctx.phrase("callback_offer")
+            ctx.end(CallStatus.CALLBACK)
+            return
+        day, free = found
+        prog.date_request = DateRequest(day=day, part_of_day=req.part_of_day if free else None)
+    offered = spread(free, profile.schedule.offer_count, near=req.at)
+    prog.offered = offered
+    ctx.say(
+        ctx.renderer.question(
+            State.OFFER_APPOINTMENT_TIMES,
+            attempt,
+            session,
+            ctx.today,
+            date_phrase=russian.date_phrase(day, ctx.today),  # type: ignore[arg-type]
+            free_times=russian.join_and([russian.clock(s) for s in offered]),
+        )
+    )
+
+
+def _route(gs: GraphState) -> str:
+    return gs["ctx"].next.value
+
+
+def build_graph(planner: Planner):
+    """Compile the script graph: ``understand`` then one node per state of the seed's list."""
+    graph = StateGraph(GraphState)
+    graph.add_node("understand", _understand(planner))
+    graph.add_edge(START, "understand")
+    names = {s.value: s.value for s in State}
+    graph.add_conditional_edges("understand", _route, names)
+    for state in State:
+        graph.add_node(state.value, _enter(state, planner))
+        if state in SAY_STATES or state == State.FAREWELL:
+            graph.add_conditional_edges(state.value, _route, names)
+        else:
+            graph.add_edge(state.value, GRAPH_END)
+    return graph.compile()

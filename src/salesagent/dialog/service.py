@@ -1,0 +1,161 @@
+"""The dialog as a service: sessions, per-call serialisation, expiry and the lead hand-off.
+
+Used by the HTTP API, the terminal chat and the voice pipeline alike. A turn runs in a worker
+thread under the session's lock (two requests for one call are serialised, never interleaved).
+When a call ends, whatever the status, its lead is written to the durable outbox in the same
+step that closes the session, before anything touches the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Protocol
+
+from salesagent.dialog.engine import DialogEngine, TurnResult
+from salesagent.dialog.session import Session
+from salesagent.dialog.slots import CallStatus
+from salesagent.dialog.store import SessionStore
+
+log = logging.getLogger(__name__)
+
+
+class LeadSink(Protocol):
+    """What the service needs of the outbox: a durable, idempotent enqueue."""
+
+    def enqueue_session(self, session: Session) -> bool: ...
+
+
+class UnknownSession(KeyError):
+    pass
+
+
+class DialogService:
+    def __init__(self, engine: DialogEngine, store: SessionStore, leads: LeadSink | None = None) -> None:
+        self.engine = engine
+        self.store = store
+        self.leads = leads
+
+    # -- turns ---------------------------------------------------------------------------------
+    async def handle(self, session_id: str, text: str, caller_id: str | None = None) -> TurnResult:
+        return await asyncio.to_thread(self.handle_sync, session_id, text, caller_id)
+
+    def handle_sync(self, session_id: str, text: str, caller_id: str | None = None) -> TurnResult:
+        with self.store.lock(session_id):
+            session = self.store.get(session_id)
+            if session is None:
+                session = self.engine.new_session(session_id, caller_id=caller_id)
+                log.info("session start", extra={"context": {"session_id": session_id}})
+            result = self.engine.turn(session, text)
+            if session.done:
+                self._close(session)
+            self.store.put(session)
+        return result
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    async def end_call(self, session_id: str, status: CallStatus = CallStatus.ABANDONED) -> Session | None:
+        """The caller hung up (or the line broke): close the session and keep its lead."""
+        return await asyncio.to_thread(self.end_call_sync, session_id, status)
+
+    def end_call_sync(self, session_id: str, status: CallStatus = CallStatus.ABANDONED) -> Session | None:
+        with self.store.lock(session_id):
+            session = self.store.get(session_id)
+            if session is None:
+                return None
+            if not session.done:
+                if session.slots.status is None:
+                    from salesagent.dialog.slots import Provenance
+
+                    session.slots.fill("status", status, Provenance(turn=session.turn, utterance="", source="engine"))
+                session.done = True
+            self._close(session)
+            self.store.put(session)
+        return session
+
+    def _close(self, session: Session) -> None:
+        if session.lead_enqueued:
+            return
+        if self.leads is not None:
+            self.leads.enqueue_session(session)
+        session.lead_enqueued = True
+        log.info(
+            "session end",
+            extra={
+                "context": {
+                    "session_id": session.session_id,
+                    "status": session.slots.status.value if session.slots.status else None,
+                    "turns": session.turn,
+                    "phone": session.slots.phone,
+                }
+            },
+        )
+
+    async def get(self, session_id: str) -> Session:
+        session = await asyncio.to_thread(self.store.get, session_id)
+        if session is None:
+            raise UnknownSession(session_id)
+        return session
+
+    async def delete(self, session_id: str) -> None:
+        """Delete a session; a call still in progress is closed first so its lead is kept."""
+
+        def _delete() -> bool:
+            with self.store.lock(session_id):
+                session = self.store.get(session_id)
+                if session is None:
+                    return False
+                if not session.done:
+                    session.done = True
+                    if session.slots.status is None:
+                        from salesagent.dialog.slots import Provenance
+
+                        session.slots.fill(
+                            "status", CallStatus.ABANDONED, Provenance(turn=session.turn, utterance="", source="engine")
+                        )
+                self._close(session)
+                return self.store.delete(session_id)
+
+        if not await asyncio.to_thread(_delete):
+            raise UnknownSession(session_id)
+
+    def sweep_sync(self) -> int:
+        """Close sessions idle past their TTL (lead status ``abandoned`` unless already ended)."""
+        count = 0
+        for session in self.store.pop_expired():
+            if not session.done:
+                from salesagent.dialog.slots import Provenance
+
+                if session.slots.status is None:
+                    session.slots.fill(
+                        "status", CallStatus.ABANDONED, Provenance(turn=session.turn, utterance="", source="engine")
+                    )
+                session.done = True
+            self._close(session)
+            count += 1
+        return count
+
+    async def sweep_forever(self, interval_s: float = 30.0) -> None:
+        while True:
+            try:
+                await asyncio.to_thread(self.sweep_sync)
+            except Exception:  # the sweeper must outlive a store hiccup
+                log.exception("session sweep failed")
+            await asyncio.sleep(interval_s)
+
+    def ready(self) -> bool:
+        return self.store.ping()
+
+
+def session_view(session: Session) -> dict[str, Any]:
+    """The GET /session/{id} document: state, slots with provenance, history, path."""
+    return {
+        "session_id": session.session_id,
+        "state": session.state.value,
+        "done": session.done,
+        "slots": session.slots.model_dump(mode="json"),
+        "history": [t.model_dump(mode="json") for t in session.history],
+        "path": [s.value for s in session.path],
+        "variant": session.variant,
+        "created_at": session.created_at.isoformat(),
+        "updated_at": session.updated_at.isoformat(),
+    }

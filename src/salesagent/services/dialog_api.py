@@ -1,0 +1,109 @@
+"""Policy engine HTTP service (FastAPI): ``POST /dialog``, ``GET|DELETE /session/{id}``.
+
+Bad bodies get a 4xx with a message, never a 500: oversized bodies are refused before they are
+read (413), JSON that is not UTF-8 or not JSON is a 400, a wrong shape is a 422.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from salesagent import __version__
+from salesagent.dialog.service import DialogService, UnknownSession, session_view
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
+
+
+class DialogRequest(BaseModel):
+    session_id: str = Field(pattern=SESSION_ID_PATTERN, description="Call id; a new one starts a call")
+    text: str = Field(default="", max_length=5000, description="Caller utterance; empty on the first request")
+
+
+class DialogResponse(BaseModel):
+    session_id: str
+    reply: str
+    state: str = Field(description="The state the engine is now in: the one whose question the reply asks")
+    slots: dict[str, Any]
+    done: bool
+
+
+def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        sweeper = asyncio.create_task(service.sweep_forever(sweep_interval_s))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+
+    app = FastAPI(title="salesagent policy engine", version=__version__, lifespan=lifespan)
+    app.state.dialog = service
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next):
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
+            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
+        return await call_next(request)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return JSONResponse({"detail": "body is not valid UTF-8 JSON"}, status_code=400)
+        detail = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in errors
+        ]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.post("/dialog", response_model=DialogResponse)
+    async def dialog(body: DialogRequest) -> DialogResponse:
+        result = await service.handle(body.session_id, body.text)
+        return DialogResponse(
+            session_id=result.session_id,
+            reply=result.reply,
+            state=result.state.value,
+            slots=result.slots,
+            done=result.done,
+        )
+
+    @app.get("/session/{session_id}")
+    async def get_session(session_id: str) -> dict[str, Any]:
+        try:
+            return session_view(await service.get(session_id))
+        except UnknownSession:
+            raise HTTPException(404, f"unknown session {session_id!r}") from None
+
+    @app.delete("/session/{session_id}")
+    async def delete_session(session_id: str) -> dict[str, Any]:
+        try:
+            await service.delete(session_id)
+        except UnknownSession:
+            raise HTTPException(404, f"unknown session {session_id!r}") from None
+        return {"session_id": session_id, "deleted": True}
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        ok = await asyncio.to_thread(service.ready)
+        return JSONResponse({"ready": ok, "store": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)
+
+    return app
