@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     extractor: Literal["rules", "llm", "hybrid"] = Field(
         default="rules", description="Slot extractor: deterministic rules (default), LLM, or both merged."
     )
+    redis_prefix: str = Field(default="salesagent", pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Key prefix")
     session_ttl_s: int = Field(default=3600, ge=10, description="Idle sessions expire after this.")
     log_level: str = "INFO"
     log_pii: bool = Field(default=False, description="Write phone numbers and names unmasked in logs.")

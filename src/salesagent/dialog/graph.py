@@ -18,7 +18,7 @@ from salesagent.clinic.schedule import free_slots, nearest_free, spread
 from salesagent.dialog import russian
 from salesagent.dialog.answers import HANDLERS
 from salesagent.dialog.context import TurnContext
-from salesagent.dialog.extract.base import DateRequest
+from salesagent.dialog.extract.base import DateRequest, Intent
 from salesagent.dialog.planner import ESSENTIAL, SAY_STATES, Planner
 from salesagent.dialog.slots import CallStatus
 from salesagent.dialog.states import State
@@ -60,6 +60,8 @@ def _answer_current(ctx: TurnContext, state: State) -> None:
         progress.mark_done(state)
         progress.retries.pop(state.value, None)
         return
+    if Intent.REPEAT in ctx.ext.intents and not ctx.changed:
+        return  # "повторите": the question is asked again, not counted as misunderstood
     if ctx.changed or ctx.answered_faq:
         if ctx.answered_faq and not ctx.changed:
             ctx.phrase("return_to_script")

@@ -61,7 +61,7 @@ ESSENTIAL = frozenset(
 
 # What each question asks for, as the extractor's ``expected`` hint.
 EXPECTED: dict[State, tuple[str, ...]] = {
-    State.GREETING: ("client_name", "study_type", "symptoms"),
+    State.GREETING: (),
     State.ASK_CLIENT_NAME: ("client_name",),
     State.ASK_SYMPTOMS: ("symptoms",),
     State.ASK_SYMPTOMS_DURATION: ("symptoms_duration",),

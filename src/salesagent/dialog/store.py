@@ -45,7 +45,9 @@ def open_store(settings: Settings) -> SessionStore:
     if settings.session_store == "redis":
         from salesagent.dialog.store_redis import RedisSessionStore
 
-        store: SessionStore = RedisSessionStore(settings.redis_url, ttl_s=settings.session_ttl_s)
+        store: SessionStore = RedisSessionStore(
+            settings.redis_url, ttl_s=settings.session_ttl_s, prefix=settings.redis_prefix
+        )
     else:
         from salesagent.dialog.store_sqlite import SqliteSessionStore
 

@@ -17,7 +17,7 @@ from salesagent.dialog.store import open_store
 def build_extractor(settings: Settings, profile: ClinicProfile) -> Extractor:
     from salesagent.dialog.extract.rules import RuleExtractor
 
-    rules = RuleExtractor(profile)
+    rules = RuleExtractor()
     if settings.extractor == "rules":
         return rules
     from salesagent.dialog.extract.hybrid import build_llm_extractor
@@ -25,10 +25,10 @@ def build_extractor(settings: Settings, profile: ClinicProfile) -> Extractor:
     return build_llm_extractor(settings.extractor, rules, profile)
 
 
-def build_leads(settings: Settings) -> LeadSink:
+def build_leads(settings: Settings, profile: ClinicProfile | None = None) -> LeadSink:
     from salesagent.notify import open_outbox
 
-    return OutboxLeads(open_outbox(settings))
+    return OutboxLeads(open_outbox(tz=profile.tz if profile else None))
 
 
 def build_service(settings: Settings, profile: ClinicProfile | None = None, leads: bool = True) -> DialogService:
@@ -37,9 +37,9 @@ def build_service(settings: Settings, profile: ClinicProfile | None = None, lead
     extractor = build_extractor(settings, profile)
     warm = getattr(extractor, "warm_up", None)
     if callable(warm):
-        warm()
+        warm(profile)
     engine = DialogEngine(profile, extractor, ledger=store)
-    return DialogService(engine, store, build_leads(settings) if leads else None)
+    return DialogService(engine, store, build_leads(settings, profile) if leads else None)
 
 
 class OutboxLeads:

@@ -1,0 +1,185 @@
+"""The deterministic extractor: rules over lemmas and the profile's vocabulary, milliseconds on CPU.
+
+It runs first on every turn; the LLM extractor is only needed for what these rules cannot parse.
+Each sub-extractor claims the tokens it used, in an order that settles ambiguities: a phone
+claims its digits before a date can read "в 10" out of them, a date claims "в три" before a bare
+number, an age claims "сорок пять лет" before a duration. A sub-extractor that fails (a bug, a
+third-party parser choking on odd input) is logged and costs only its own slots: ``extract``
+never raises.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from salesagent.clinic.profile import ClinicProfile
+from salesagent.dialog.extract import morph, names, numbers
+from salesagent.dialog.extract.base import Extraction, ExtractionContext, Intent
+from salesagent.dialog.extract.complaints import (
+    complaint_text,
+    extract_duration,
+    extract_pain_character,
+    is_complaint,
+)
+from salesagent.dialog.extract.config import ExtractSettings, get_extract_settings
+from salesagent.dialog.extract.dates import extract_date
+from salesagent.dialog.extract.intents import extract_acts, visited_doctor
+from salesagent.dialog.extract.intents import warm_up as warm_intents
+from salesagent.dialog.extract.measures import extract_measures
+from salesagent.dialog.extract.phone import extract_phone
+from salesagent.dialog.extract.text import Utterance
+from salesagent.dialog.extract.vocab import Match, vocabulary_for
+from salesagent.dialog.states import State
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+WARM_ROUNDS = 10
+_WARM_TEXTS = ("я ольга хочу на мрт колена в пятницу в десять", "восемь девятьсот шестнадцать сто двадцать три",
+               "болит спина уже две недели", "меня зовут иван петрович")
+_ANSWER_ONLY = frozenset({Intent.NO, Intent.DONT_KNOW, Intent.DECLINE, Intent.CALLBACK, Intent.HUMAN,
+                          Intent.REPEAT})
+
+
+def _negated(utt: Utterance, m: Match) -> bool:
+    """"нет кардиостимулятора", "без пластин", "кардиостимулятора нет", "не беременна"."""
+    before = utt.tokens[max(0, m.start - 3) : m.start]
+    after = utt.tokens[m.end : m.end + 2]
+    return any(t in ("не", "нет", "без", "никаких", "ни", "нету") for t in before) or any(
+        t in ("нет", "нету") for t in after
+    )
+
+
+class RuleExtractor:
+    """Implements :class:`~salesagent.dialog.extract.base.Extractor` with rules only."""
+
+    name = "rules"
+
+    def __init__(self, settings: ExtractSettings | None = None) -> None:
+        self.settings = settings or get_extract_settings()
+
+    def warm_up(self, profile: ClinicProfile | None = None) -> None:
+        """Load pymorphy3, words2num2, natasha and (given a profile) its vocabulary now, not mid-call."""
+        started = time.perf_counter()
+        morph.analyzer()
+        numbers.warm_up()
+        warm_intents()
+        if self.settings.ner:
+            names.warm_up()
+        if profile is not None:
+            vocabulary_for(profile, self.settings.fuzzy_threshold)
+            # first runs of the NER network and the matchers are slow (page faults, caches): pay now
+            from salesagent import clock
+
+            ctx = ExtractionContext(state=State.GREETING, now=clock.now(profile.tz), profile=profile,
+                                    expected=("client_name",))
+            for _ in range(WARM_ROUNDS):
+                for text in _WARM_TEXTS:
+                    self.extract(text, ctx)
+        log.info("rule extractor warm", extra={"context": {"seconds": round(time.perf_counter() - started, 3)}})
+
+    def _guard(self, what: str, fn: Callable[[], T], default: T) -> T:
+        try:
+            return fn()
+        except Exception as exc:
+            log.error("extractor step failed", exc_info=True,
+                      extra={"context": {"step": what, "error": repr(exc)}})
+            return default
+
+    def extract(self, text: str, context: ExtractionContext) -> Extraction:
+        if not isinstance(text, str) or not text.strip():
+            return Extraction()
+        if len(text) > self.settings.max_chars:
+            log.warning("utterance cut", extra={"context": {"chars": len(text), "max": self.settings.max_chars}})
+            text = text[: self.settings.max_chars]
+        try:
+            return self._extract(text, context)
+        except Exception as exc:  # last line: a turn must never crash the call
+            log.error("rule extraction failed", exc_info=True, extra={"context": {"error": repr(exc)}})
+            return Extraction()
+
+    def _extract(self, text: str, ctx: ExtractionContext) -> Extraction:
+        utt = Utterance(text)
+        out = Extraction()
+        expected = ctx.expected
+        claimed: set[int] = set()
+        intents: set[Intent] = set()
+
+        phone = self._guard("phone", lambda: extract_phone(utt), None)
+        if phone is not None:
+            out.phone, out.phone_tail = phone.phone, phone.tail
+            claimed |= phone.claimed
+
+        dated = self._guard("date", lambda: extract_date(utt, ctx.now, ctx.profile, claimed, expected), None)
+        if dated is not None and dated.request is not None:
+            out.date = dated.request
+            claimed |= dated.claimed
+            if dated.correction:
+                intents.add(Intent.CORRECTION)
+
+        duration_state = ctx.state == State.ASK_SYMPTOMS_DURATION or "symptoms_duration" in expected
+        measures = self._guard("measures", lambda: extract_measures(utt, claimed, expected, duration_state), None)
+        if measures is not None:
+            out.age, out.weight = measures.age, measures.weight
+            claimed |= measures.claimed
+
+        duration = self._guard("duration", lambda: extract_duration(utt, claimed), (None, frozenset()))
+        out.symptoms_duration = duration[0]
+        claimed |= duration[1]
+        if measures is not None and measures.number_index not in claimed:
+            out.number = measures.number
+
+        self._vocabulary(utt, ctx, out, intents)
+        out.pain_character = self._guard("pain", lambda: extract_pain_character(utt), None)
+
+        want_name = "client_name" in expected or ctx.state == State.ASK_CLIENT_NAME
+        out.client_name = self._guard("name", lambda: names.extract_name(utt, want_name, self.settings.ner), None)
+
+        acts = self._guard("intents", lambda: extract_acts(utt), [])
+        intents.update(acts)
+        if "visited_doctor" in expected or ctx.state == State.ASK_VISITED_DOCTOR:
+            visited = self._guard("visited_doctor", lambda: visited_doctor(utt), None)
+            if visited is not None:
+                intents.discard(Intent.NO if visited else Intent.YES)
+                intents.add(Intent.YES if visited else Intent.NO)
+        if Intent.CORRECTION in intents and out.date is not None and out.date.not_day is not None:
+            intents.discard(Intent.NO)  # "нет, не в пятницу, а в субботу" corrects, it does not refuse
+        out.intents = intents
+
+        vocab = vocabulary_for(ctx.profile, self.settings.fuzzy_threshold)
+        complaint = self._guard("complaint", lambda: is_complaint(utt, vocab.symptom_words), False)
+        asked = "symptoms" in expected or ctx.state == State.ASK_SYMPTOMS
+        answer_only = bool(intents & _ANSWER_ONLY) and not complaint
+        if complaint or (asked and not answer_only and not out.faq and (out.body_part or len(utt.words) >= 3)):
+            out.symptoms = complaint_text(text)
+        return out
+
+    def _vocabulary(self, utt: Utterance, ctx: ExtractionContext, out: Extraction, intents: set[Intent]) -> None:
+        vocab = self._guard("vocabulary", lambda: vocabulary_for(ctx.profile, self.settings.fuzzy_threshold), None)
+        if vocab is None:
+            return
+
+        def keys(matches: list[Match], skip_negated: bool = False) -> list[str]:
+            found: list[str] = []
+            for m in matches:
+                if skip_negated and _negated(utt, m):
+                    intents.add(Intent.NO)
+                    continue
+                if m.key not in found:
+                    found.append(m.key)
+            return found
+
+        modalities = self._guard("modality", lambda: keys(vocab.modalities.find(utt)), [])
+        out.modality = modalities[0] if modalities else None
+        parts = self._guard("body_part", lambda: keys(vocab.body_parts.find(utt)), [])
+        if not parts:
+            parts = self._guard("symptom", lambda: keys(vocab.symptoms.find(utt)), [])
+        out.body_part = parts[0] if parts else None
+        out.contraindications = self._guard(
+            "contraindications", lambda: keys(vocab.contraindications.find(utt), skip_negated=True), []
+        )
+        out.discounts = self._guard("discounts", lambda: keys(vocab.discounts.find(utt), skip_negated=True), [])
+        out.faq = self._guard("faq", lambda: keys(vocab.faq.find(utt)), [])

@@ -1,0 +1,83 @@
+"""A lead: one finished call, as the clinic's sheet will show it.
+
+The row is the seed's ten columns of "Лист4" plus the call id. The call id is what makes delivery
+idempotent: before re-sending a row whose earlier attempt may have landed, the worker looks the
+id up in the sheet.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, Field, field_validator
+
+from salesagent.dialog.slots import CallStatus, DialogSlots
+
+SEED_COLUMNS: tuple[str, ...] = (
+    "Timestamp",
+    "Имя клиента",
+    "Телефон",
+    "Возраст",
+    "Вес",
+    "Симптомы",
+    "Тип исследования",
+    "Дата/время записи",
+    "Стоимость",
+    "Статус",
+)
+CALL_ID_COLUMN = "ID звонка"
+COLUMNS: tuple[str, ...] = (*SEED_COLUMNS, CALL_ID_COLUMN)
+"""Header of the sheet, in order. The call id is last so the seed's ten columns stay where they were."""
+
+STATUS_RU: dict[CallStatus, str] = {
+    CallStatus.BOOKED: "записан",
+    CallStatus.DECLINED: "отказ",
+    CallStatus.CALLBACK: "перезвонить",
+    CallStatus.CONTRAINDICATED: "противопоказания",
+    CallStatus.TRANSFERRED: "переведён на администратора",
+    CallStatus.ABANDONED: "звонок прерван",
+}
+
+CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+
+
+class Lead(BaseModel):
+    """What the dialog engine hands over when a call ends (any status)."""
+
+    call_id: str = Field(pattern=CALL_ID_PATTERN)
+    ended_at: datetime
+    slots: DialogSlots
+    status: CallStatus
+
+    @field_validator("ended_at")
+    @classmethod
+    def _aware(cls, value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("ended_at must be timezone-aware")
+        return value
+
+    def symptoms_text(self) -> str:
+        s = self.slots
+        return "; ".join(p.strip() for p in (s.symptoms, s.symptoms_duration, s.pain_character) if p and p.strip())
+
+    def to_row(self, tz: ZoneInfo | str) -> list[str]:
+        """The sheet row: 10 seed columns + call id, all strings (written RAW, never as formulas)."""
+        zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+        s = self.slots
+        appointment = (
+            s.appointment_datetime.astimezone(zone).strftime("%d.%m.%Y %H:%M") if s.appointment_datetime else ""
+        )
+        return [
+            self.ended_at.astimezone(zone).strftime("%d.%m.%Y %H:%M:%S"),
+            s.client_name or "",
+            s.phone or "",
+            "" if s.age is None else str(s.age),
+            "" if s.weight is None else str(s.weight),
+            self.symptoms_text(),
+            s.study_type or "",
+            appointment,
+            "" if s.price is None else str(int(s.price)),
+            STATUS_RU[self.status],
+            self.call_id,
+        ]

@@ -1,0 +1,152 @@
+"""faster-whisper (CTranslate2) from a LOCAL model folder: Whisper base int8 on CPU, large-v3-turbo on CUDA.
+
+The engine is loaded once per process and shared by every call (see ``scheduler.py``); a model
+per call would multiply RAM and CPU for nothing. The model is a path, never a hub name: a missing
+folder stops start-up with one line pointing at ``scripts/setup.sh`` instead of a download.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+
+from salesagent.speech.asr.base import Segment, Transcript, combined_confidence
+from salesagent.speech.asr.hallucinations import is_hallucination
+from salesagent.speech.audio import TARGET_RATE, as_float32
+from salesagent.speech.config import AsrSettings
+
+log = logging.getLogger(__name__)
+
+REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
+# Whisper's own rule for "this window was not speech" (as in openai/whisper's transcribe()).
+NO_SPEECH_PROB = 0.6
+LOGPROB_FLOOR = -1.0
+COMPRESSION_CEILING = 2.4  # repetition loops compress well; real speech does not
+
+
+class AsrConfigError(RuntimeError):
+    """ASR cannot start as configured. The message is one line an operator can act on."""
+
+
+def check_model_path(path: Path) -> Path:
+    """A CTranslate2 Whisper folder with model.bin, config.json and tokenizer.json."""
+    path = Path(path).expanduser()
+    if not path.is_dir():
+        raise AsrConfigError(
+            f"ASR model folder {path} does not exist: run scripts/setup.sh or set SALESAGENT_ASR_MODEL_PATH"
+        )
+    missing = [name for name in REQUIRED_FILES if not (path / name).is_file()]
+    if missing:
+        # Without tokenizer.json faster-whisper would fetch one from the hub: refuse instead.
+        raise AsrConfigError(f"ASR model folder {path} lacks {', '.join(missing)} (not a CTranslate2 Whisper folder)")
+    return path
+
+
+def check_device(settings: AsrSettings) -> None:
+    """Refuse CUDA when no CUDA device is visible, rather than crash on the first call."""
+    if settings.device != "cuda":
+        return
+    import ctranslate2
+
+    count = ctranslate2.get_cuda_device_count()
+    if count == 0:
+        raise AsrConfigError(
+            "SALESAGENT_ASR_DEVICE=cuda but no CUDA device is visible (ctranslate2.get_cuda_device_count() == 0)"
+        )
+    if settings.device_index >= count:
+        raise AsrConfigError(
+            f"SALESAGENT_ASR_DEVICE_INDEX={settings.device_index} but only {count} CUDA device(s) are visible"
+        )
+
+
+class FasterWhisperEngine:
+    """:class:`~salesagent.speech.asr.base.AsrEngine` over ``faster_whisper.WhisperModel``."""
+
+    def __init__(self, settings: AsrSettings | None = None) -> None:
+        self.settings = settings or AsrSettings()
+        check_device(self.settings)
+        self.model_path = check_model_path(self.settings.model_path)
+        try:
+            from faster_whisper import WhisperModel
+            from faster_whisper.feature_extractor import FeatureExtractor
+        except ImportError as exc:
+            raise AsrConfigError("faster-whisper is not installed: pip install -e '.[speech]'") from exc
+        logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs every decode at INFO
+        started = time.perf_counter()
+        self._model = WhisperModel(
+            str(self.model_path),
+            device=self.settings.device,
+            device_index=self.settings.device_index,
+            compute_type=self.settings.effective_compute_type,
+            cpu_threads=self.settings.cpu_threads,
+            num_workers=self.settings.workers,
+            local_files_only=True,
+        )
+        n_mels = self._model.model.n_mels
+        if self._model.feature_extractor.mel_filters.shape[0] != n_mels:
+            # large-v3(-turbo) wants 128 mel bins; a folder without preprocessor_config.json gets 80.
+            self._model.feature_extractor = FeatureExtractor(feature_size=n_mels)
+        self.load_s = time.perf_counter() - started
+        s = self.settings
+        self.name = f"faster-whisper:{self.model_path.name}:{s.device}:{s.effective_compute_type}"
+        log.info(
+            "ASR model loaded",
+            extra={"context": {"engine": self.name, "load_s": round(self.load_s, 3), "n_mels": n_mels}},
+        )
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        """Decode one clip; drop silence phrases and no-speech segments; never raises on silence."""
+        audio = as_float32(audio)
+        started = time.perf_counter()
+        s = self.settings
+        if audio.size < TARGET_RATE // 10:  # < 100 ms: nothing Whisper can read
+            return Transcript("", (), 0.0, audio.size / TARGET_RATE, 0.0)
+        raw_segments, _info = self._model.transcribe(
+            audio,
+            language=s.language,
+            beam_size=s.beam_size,
+            initial_prompt=prompt or None,
+            condition_on_previous_text=False,
+            vad_filter=False,  # our VAD already cut the clip
+            without_timestamps=False,
+            temperature=[0.0, 0.2, 0.4],
+            compression_ratio_threshold=COMPRESSION_CEILING,
+            log_prob_threshold=LOGPROB_FLOOR,
+            no_speech_threshold=NO_SPEECH_PROB,
+        )
+        kept: list[Segment] = []
+        dropped: list[str] = []
+        for raw in raw_segments:
+            seg = Segment(
+                text=raw.text.strip(),
+                start=float(raw.start),
+                end=float(raw.end),
+                avg_logprob=float(raw.avg_logprob),
+                no_speech_prob=float(raw.no_speech_prob),
+                compression_ratio=float(raw.compression_ratio),
+            )
+            if not seg.text:
+                continue
+            if (
+                is_hallucination(seg.text)
+                or (seg.no_speech_prob > NO_SPEECH_PROB and seg.avg_logprob < LOGPROB_FLOOR)
+                or seg.compression_ratio > COMPRESSION_CEILING
+            ):
+                dropped.append(seg.text)
+                continue
+            kept.append(seg)
+        text = " ".join(seg.text for seg in kept).strip()
+        decode_s = time.perf_counter() - started
+        if dropped:
+            log.info("ASR dropped segments", extra={"context": {"dropped": dropped}})
+        return Transcript(
+            text=text,
+            segments=tuple(kept),
+            confidence=round(combined_confidence(kept), 4),
+            audio_s=audio.size / TARGET_RATE,
+            decode_s=decode_s,
+            dropped=tuple(dropped),
+        )

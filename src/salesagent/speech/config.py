@@ -1,0 +1,114 @@
+"""Settings of the "ears": VAD, ASR engine, streaming and the ASR gateway.
+
+Everything is an environment variable so the same code runs Whisper base on a laptop CPU and
+large-v3-turbo on a GPU by configuration only. Values are validated at start: a bad value stops
+the process with the variable's name rather than misbehaving in the middle of a call.
+
+Prefixes: ``SALESAGENT_VAD_`` (:class:`VadSettings`), ``SALESAGENT_ASR_`` (:class:`AsrSettings`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: Where ``scripts/setup.d/20-asr-models.sh`` puts Whisper base (relative to the repository root).
+DEFAULT_MODEL_SUBDIR = Path("models") / "whisper-base"
+
+
+def _repo_root() -> Path:
+    """The source checkout this package runs from (src layout, installed editable)."""
+    return Path(__file__).resolve().parents[3]
+
+
+def default_model_path() -> Path:
+    """``./models/whisper-base`` if present, else the checkout's ``models/whisper-base``."""
+    here = Path.cwd() / DEFAULT_MODEL_SUBDIR
+    return here if here.is_dir() else _repo_root() / DEFAULT_MODEL_SUBDIR
+
+
+class VadSettings(BaseSettings):
+    """Silero VAD on 32 ms windows of 16 kHz audio, with hysteresis.
+
+    ``threshold`` opens speech, ``neg_threshold`` (lower) is what counts as silence while speech
+    is open; the gap keeps one word from being split by a soft consonant.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="SALESAGENT_VAD_", extra="ignore")
+
+    threshold: float = Field(default=0.5, gt=0.0, lt=1.0, description="Speech probability that opens speech.")
+    neg_threshold: float | None = Field(
+        default=None, gt=0.0, lt=1.0, description="Probability below which audio is silence (threshold-0.15)."
+    )
+    min_speech_ms: int = Field(
+        default=96, ge=32, le=2000, description="Speech this long before SpeechStarted (barge-in latency)."
+    )
+    min_silence_ms: int = Field(
+        default=500, ge=64, le=5000, description="Silence this long ends the utterance (endpointing)."
+    )
+    speech_pad_ms: int = Field(default=200, ge=0, le=1000, description="Audio kept around speech for ASR.")
+
+    @model_validator(mode="after")
+    def _neg_below_threshold(self) -> VadSettings:
+        if self.neg_threshold is None:
+            self.neg_threshold = max(0.01, self.threshold - 0.15)
+        if self.neg_threshold > self.threshold:
+            raise ValueError(
+                f"SALESAGENT_VAD_NEG_THRESHOLD={self.neg_threshold} must not exceed "
+                f"SALESAGENT_VAD_THRESHOLD={self.threshold}"
+            )
+        return self
+
+
+class AsrSettings(BaseSettings):
+    """faster-whisper from a LOCAL CTranslate2 folder; the streaming and gateway knobs."""
+
+    model_config = SettingsConfigDict(env_prefix="SALESAGENT_ASR_", extra="ignore")
+
+    model_path: Path = Field(
+        default_factory=default_model_path,
+        description="CTranslate2 Whisper folder (model.bin, config.json, tokenizer.json). Never a hub name.",
+    )
+    device: Literal["cpu", "cuda"] = "cpu"
+    device_index: int = Field(default=0, ge=0)
+    compute_type: str = Field(
+        default="", description="CTranslate2 compute type; empty: int8 on CPU, int8_float16 on CUDA."
+    )
+    cpu_threads: int = Field(default=0, ge=0, description="Threads per decode; 0: CTranslate2's default.")
+    workers: int = Field(
+        default=1, ge=1, le=16, description="Decodes run at once on the ONE shared model (calls share them)."
+    )
+    beam_size: int = Field(default=5, ge=1, le=10)
+    language: str = "ru"
+    use_profile_prompt: bool = Field(
+        default=True, description="Prime Whisper with the clinic profile's vocabulary (МРТ, КТ, ...)."
+    )
+    prompt_max_chars: int = Field(default=300, ge=0, le=1000)
+    partial_interval_ms: int = Field(
+        default=0,
+        ge=0,
+        description="Audio between partial decodes; 0: 120 ms on CUDA, 1000 ms on CPU (a decode costs ~0.6 s).",
+    )
+    partials: bool = Field(default=True, description="Decode partial transcripts while the caller speaks.")
+    max_utterance_s: float = Field(
+        default=25.0, ge=2.0, le=29.0, description="Force a final before Whisper's 30 s window is full."
+    )
+    min_confidence: float = Field(
+        default=0.0, ge=0.0, le=1.0, description="Finals below this confidence are dropped as noise."
+    )
+    resample_quality: Literal["QQ", "LQ", "MQ", "HQ", "VHQ"] = Field(
+        default="LQ", description="soxr quality for 8 kHz -> 16 kHz; LQ adds ~47 ms delay, HQ ~89 ms."
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8091, ge=1, le=65535)
+
+    @property
+    def effective_compute_type(self) -> str:
+        return self.compute_type or ("int8_float16" if self.device == "cuda" else "int8")
+
+    @property
+    def effective_partial_interval_ms(self) -> int:
+        return self.partial_interval_ms or (120 if self.device == "cuda" else 1000)
