@@ -22,6 +22,13 @@ app = typer.Typer(
 )
 
 
+def _mount_optional() -> None:
+    """Sub-commands of the other stages; each imports only what it needs when it runs."""
+    from salesagent.cli.leads import app as leads_app
+
+    app.add_typer(leads_app, name="leads", help="Leads: list, retry, export, delivery worker.")
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
     typer.echo(f"salesagent: {message}", err=True)
     return typer.Exit(code)
@@ -122,6 +129,9 @@ def serve(
     settings = _settings_and_logging(log_level)
     service = _service(settings)
     uvicorn.run(create_app(service), host=host, port=port, log_config=None)
+
+
+_mount_optional()
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -72,6 +72,7 @@ def apply_slots(ctx: TurnContext) -> None:
         _set(ctx, "phone", slots.phone[: len(slots.phone) - len(tail)] + tail)
     if ext.age is not None:
         _set(ctx, "age", ext.age)
+        _age_discount(ctx)
     if ext.weight is not None:
         _set(ctx, "weight", ext.weight)
     if ext.symptoms and (slots.symptoms is None or ctx.state == State.ASK_SYMPTOMS):
@@ -83,7 +84,8 @@ def apply_slots(ctx: TurnContext) -> None:
     for cid in ext.contraindications:
         if cid not in slots.contraindications and ctx.profile.contraindication(cid):
             _set(ctx, "contraindications", [*slots.contraindications, cid])
-    if ext.discounts:
+    if ext.discounts and ctx.state == State.CHECK_DISCOUNTS:
+        # only as an answer to the discount question: "уже был у врача" elsewhere is no claim
         apply_discount(ctx, ext.discounts)
     _apply_study_words(ctx)
     if ext.date is not None:
@@ -151,6 +153,18 @@ def apply_discount(ctx: TurnContext, ids: list[str]) -> None:
     if ctx.session.slots.discount != best.id:
         _set(ctx, "discount", best.id)
         reprice(ctx)
+
+
+def _age_discount(ctx: TurnContext) -> None:
+    """A discount with an age threshold (pensioners) applies by itself; the caller is told."""
+    age = ctx.session.slots.age
+    if age is None or ctx.session.slots.discount:
+        return
+    eligible = [d for d in ctx.profile.discounts if d.min_age is not None and age >= d.min_age]
+    if eligible:
+        apply_discount(ctx, [d.id for d in eligible])
+        if ctx.session.slots.study_id:
+            ctx.phrase("discount_applied", discount_name=ctx.session.slots.discount and eligible[0].name)
 
 
 def _apply_date(ctx: TurnContext, req: DateRequest) -> None:
