@@ -194,12 +194,15 @@ def _book_to_confirm(call, answers) -> None:
         call.say(answers[call.last["state"]])
 
 
-def test_mri_contraindication_switches_to_ct(caller, profile) -> None:
-    call = caller("pacemaker")
+@pytest.mark.parametrize(
+    "answer", ["да у меня стоит кардиостимулятор", "нет у меня кардиостимулятор", "у меня электрокардиостимулятор"]
+)
+def test_mri_contraindication_switches_to_ct(caller, profile, answer) -> None:
+    call = caller(f"pacemaker-{abs(hash(answer)) % 10000}")
     call.start()
     call.say("я Ольга хочу на мрт колена в пятницу в два часа дня")
     answers = dict(COOPERATIVE)
-    answers["CHECK_CONTRAINDICATIONS"] = "да у меня стоит кардиостимулятор"
+    answers["CHECK_CONTRAINDICATIONS"] = answer
     _book_to_confirm(call, answers)
     final = call.answer_until_done(answers)
     slots = final["slots"]

@@ -44,13 +44,28 @@ _ANSWER_ONLY = frozenset({Intent.NO, Intent.DONT_KNOW, Intent.DECLINE, Intent.CA
                           Intent.REPEAT})
 
 
+_NEGATIONS = frozenset({"не", "нет", "без", "никаких", "никакого", "никакой", "ни", "нету"})
+# Words that open a new clause: a "нет" before them answers the question, not the noun after.
+_CLAUSE_MARKS = frozenset({"у", "меня", "есть", "стоит", "но", "а", "и", "да", "зато"})
+
+
 def _negated(utt: Utterance, m: Match) -> bool:
-    """"нет кардиостимулятора", "без пластин", "кардиостимулятора нет", "не беременна"."""
-    before = utt.tokens[max(0, m.start - 3) : m.start]
-    after = utt.tokens[m.end : m.end + 2]
-    return any(t in ("не", "нет", "без", "никаких", "ни", "нету") for t in before) or any(
-        t in ("нет", "нету") for t in after
-    )
+    """"нет кардиостимулятора", "без пластин", "кардиостимулятора нет", "не беременна",
+    "у меня нет помпы" are denials; "нет, у меня кардиостимулятор" is not (safety first: the
+    "нет" answers the question and the noun stands in the nominative)."""
+    if any(t in ("нет", "нету") for t in utt.tokens[m.end : m.end + 2]):
+        return True
+    before = utt.tokens[max(0, m.start - 4) : m.start]
+    for i in range(len(before) - 1, -1, -1):
+        token = before[i]
+        if token in _NEGATIONS:
+            return True
+        if token in _CLAUSE_MARKS:
+            # "нет у меня кардиостимулятора" (genitive) is still a denial
+            negated_clause = any(t in _NEGATIONS for t in before[:i])
+            first = utt.tokens[m.start] if m.start < len(utt.tokens) else ""
+            return negated_clause and morph.has_grammeme(first, "gent", 0.2)
+    return False
 
 
 class RuleExtractor:
