@@ -192,13 +192,15 @@ def agent_factory() -> Callable[[Script | None], RecordingAgent]:
     return RecordingAgent
 
 
-async def speak_paced(ws: ServerConnection, pcm: bytes, frame_ms: int = 20) -> None:
-    """Agent audio as the audiofork bridge sends it: L16 frames on the real-time clock."""
+async def speak_paced(ws: ServerConnection, pcm: bytes, frame_ms: int = 20, lead_frames: int = 3) -> None:
+    """Agent audio as the audiofork bridge sends it: L16 frames on the real-time clock, ``lead_frames``
+    ahead of it (the bridge's default), so network jitter does not starve the caller's playout."""
     step = RATE * frame_ms // 1000 * 2
     start = time.monotonic()
     for i, offset in enumerate(range(0, len(pcm), step)):
         await ws.send(pcm[offset : offset + step])
-        await asyncio.sleep(max(0.0, start + (i + 1) * frame_ms / 1000 - time.monotonic()))
+        due = start + (i + 1 - lead_frames) * frame_ms / 1000
+        await asyncio.sleep(max(0.0, due - time.monotonic()))
 
 
 # --- the SIP edge process ------------------------------------------------------------------------

@@ -20,9 +20,9 @@ from typing import Any
 from salesagent.clinic.profile import ClinicProfile
 from salesagent.dialog.extract.base import DateRequest, Extraction, ExtractionContext, Intent
 from salesagent.llm import metrics
-from salesagent.llm.client import ChatClient, LLMError
+from salesagent.llm.client import ChatClient, LLMBadResponse, LLMError, parse_json_object
 from salesagent.llm.config import LLMSettings
-from salesagent.llm.prompts import extraction_model, extraction_request, extraction_schema, trim_history
+from salesagent.llm.prompts import extraction_request, extraction_schema, trim_history
 from salesagent.llm.variants import DEFAULT_VARIANTS, PromptVariant, VariantSet
 
 log = logging.getLogger(__name__)
@@ -180,12 +180,20 @@ class LLMExtractor:
                 profile=context.profile, variant=self.variant, text=text[:1000], state=str(context.state),
                 expected=context.expected, now=context.now, history=history, slots=known,
             )
-            answer, raw = self.client.complete_json(
-                messages, extraction_model(context.profile), operation="extract", variant=self.variant.name,
-                schema=extraction_schema(context.profile), max_tokens=self.settings.extract_max_tokens,
+            raw = self.client.complete(
+                messages, operation="extract", variant=self.variant.name, schema=extraction_schema(context.profile),
+                schema_name="SlotAnswer", max_tokens=self.settings.extract_max_tokens,
+                temperature=self.variant.temperature,
             )
             self.last_raw = raw
-            return validate_against_profile(answer.model_dump(), context.profile, self.variant.name)
+            try:
+                data = parse_json_object(raw)
+            except ValueError as exc:
+                metrics.FAILURES.labels("extract", self.variant.name, "bad_json").inc()
+                raise LLMBadResponse(f"not a JSON object: {raw[:120]!r}") from exc
+            # field by field, not model_validate: one unknown id must not cost the valid values
+            # (a server without constrained decoding can write anything)
+            return validate_against_profile(data, context.profile, self.variant.name)
         except LLMError as exc:
             metrics.FALLBACKS.labels("extract", self.variant.name, exc.reason).inc()
             return Extraction(source="llm")

@@ -315,7 +315,8 @@ class SipUserAgent:
             "call_id": link.call_id, "status": info.lastStatusCode, "reason": info.lastReason,
             "frames_in": call.port.frames_in if call.port else 0,
             "frames_out": call.port.frames_out if call.port else 0,
-            "dropped_in": link.dropped_inbound, "playout_dropped_bytes": link.playout.dropped_bytes}})
+            "dropped_in": link.dropped_inbound, "playout_dropped_bytes": link.playout.dropped_bytes,
+            "playout_underruns": link.playout.underruns}})
         link.deliver_end()
         self._calls.pop(link.key, None)
         self._reap.append(call)
