@@ -386,6 +386,13 @@ async def test_sipp_call_forks_audio_both_ways_and_hangup_ends_the_fork(
         sniffer.cancel()
         capture.sock.close()
 
+    if os.environ.get("SIPDEBUG"):
+        Path("/tmp/sipdebug").mkdir(exist_ok=True)
+        Path("/tmp/sipdebug/up.raw").write_bytes(fork.caller_pcm)
+        Path("/tmp/sipdebug/down.raw").write_bytes(capture.pcm())
+        Path("/tmp/sipdebug/caller.raw").write_bytes(speech["caller"])
+        Path("/tmp/sipdebug/agent.raw").write_bytes(speech["agent"])
+        Path("/tmp/sipdebug/edge.log").write_text("\n".join(edge.log_lines))
     assert len(server.forks) == 1
     # (a) metadata first, then the caller's speech as 20 ms L16 frames
     assert fork.subprotocol == "audio.drachtio.org"

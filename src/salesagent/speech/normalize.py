@@ -373,7 +373,7 @@ class RussianNormalizer:
         a, b = int(m.group(1)), int(m.group(2))
         if a >= b or len(m.group(1)) > 4:
             return m.group(0)
-        return f"{m.group(1)} - {m.group(2)} ".replace(" - ", "—") if False else f"{m.group(1)} или {m.group(2)}"
+        return f"{m.group(1)} или {m.group(2)}"
 
     def _numbers(self, text: str) -> str:
         out: list[str] = []
@@ -392,7 +392,7 @@ class RussianNormalizer:
                     spoken = f"{whole} запятая " + " ".join(cardinal(int(ch)) for ch in frac)
                 else:
                     fnum = int(frac)
-                    fword = agree("десятая", fnum, case) if False else denom
+                    fword = denom
                     intpart = "целая" if integer % 10 == 1 and integer % 100 != 11 else "целых"
                     spoken = f"{whole} {intpart} {cardinal(fnum, case, 'f')} {fword}"
                 if unit_match:

@@ -1,0 +1,72 @@
+"""Voice pipeline settings (``SALESAGENT_VOICE_*``), validated once at start.
+
+Turn-taking numbers live here because they are policy a clinic tunes (how patient the agent is
+with a silent caller, what counts as "угу" rather than an interruption), not code.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_BACKCHANNELS = (
+    "угу", "ага", "да-да", "да да", "так", "понятно", "ясно", "хорошо", "ну", "мм", "м-м", "угу-угу", "ага-ага",
+)
+
+
+class VoiceSettings(BaseSettings):
+    """How the agent takes turns on the phone."""
+
+    model_config = SettingsConfigDict(env_prefix="SALESAGENT_VOICE_", extra="ignore", env_file=".env")
+
+    # -- barge-in ---------------------------------------------------------------------------------
+    min_interruption_ms: int = Field(
+        default=0,
+        ge=0,
+        le=3000,
+        description="Caller speech needed (beyond the VAD's own min_speech_ms) before the agent stops talking. "
+        "0 = stop at the VAD's speech start (meets the 200 ms barge-in budget).",
+    )
+    backchannel_max_ms: int = Field(
+        default=600,
+        ge=0,
+        le=3000,
+        description="Caller speech over the agent shorter than this is a backchannel: the agent resumes.",
+    )
+    backchannel_words: str = Field(
+        default=",".join(DEFAULT_BACKCHANNELS),
+        description="Comma-separated: utterances made only of these words do not interrupt the agent.",
+    )
+    resume_after_backchannel: bool = Field(
+        default=True, description="After a backchannel the interrupted sentence is said again from its start."
+    )
+    endpointing_delay_ms: int = Field(
+        default=0,
+        ge=0,
+        le=3000,
+        description="Extra wait after a final before the dialog runs, to join a caller who keeps talking.",
+    )
+    # -- silence ----------------------------------------------------------------------------------
+    silence_prompt_s: float = Field(
+        default=8.0, gt=0, le=120, description="Caller silence after the agent spoke before 'Вы меня слышите?'."
+    )
+    silence_prompts: int = Field(default=1, ge=0, le=5, description="Prompts before giving up on a silent caller.")
+    silence_prompt_text: str = "Вы меня слышите?"
+    silence_goodbye_text: str = "К сожалению, вас не слышно. Перезвоните нам, пожалуйста. До свидания!"
+    # -- speech out -------------------------------------------------------------------------------
+    tts_sample_rate: int = Field(default=8000, description="Rate asked of the synthesizer (the wire rate is best).")
+    # -- records ----------------------------------------------------------------------------------
+    record_calls: bool = Field(default=True, description="Save a stereo WAV (caller left, agent right) per call.")
+    save_reports: bool = Field(default=True, description="Save the call report JSON beside the lead.")
+    max_call_s: float = Field(default=1800.0, gt=10, description="Hard cap on a call's length.")
+
+    @property
+    def backchannels(self) -> frozenset[str]:
+        return frozenset(w.strip().lower() for w in self.backchannel_words.split(",") if w.strip())
+
+    @field_validator("tts_sample_rate")
+    @classmethod
+    def _rate(cls, value: int) -> int:
+        if value not in (8000, 16000, 22050, 24000, 48000):
+            raise ValueError(f"tts_sample_rate must be 8000, 16000, 22050, 24000 or 48000, got {value}")
+        return value
