@@ -91,7 +91,7 @@ def test_not_a_chat_completion_is_a_bad_response(peer):
 
 def test_settings_reject_bad_values(monkeypatch):
     monkeypatch.setenv("LLM_BACKEND", "ollama")
-    with pytest.raises(ValidationError, match="backend"):
+    with pytest.raises(ValidationError, match="LLM_BACKEND"):
         LLMSettings()
     monkeypatch.delenv("LLM_BACKEND")
     monkeypatch.setenv("LLM_BASE_URL", "http://127.0.0.1:8000")

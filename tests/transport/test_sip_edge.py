@@ -54,22 +54,31 @@ def samples(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, dtype="<i2").astype(np.float64)
 
 
-def aligned_correlation(reference: bytes, received: bytes) -> tuple[float, int]:
-    """Pearson correlation of ``reference`` with ``received`` at the best lag, and that lag (samples).
+def speech_similarity(reference: bytes, received: bytes, chunk_ms: int = 200) -> float:
+    """Median, over the voiced 200 ms chunks of ``reference``, of the best normalised
+    cross-correlation of that chunk anywhere in ``received``.
 
-    G.711 twice over and jitter-buffer delays leave speech strongly correlated (> 0.9); different
-    speech, silence or garbled frames do not get anywhere near it.
+    Chunk-wise because a live call is not one rigid delay: pjmedia's adaptive jitter buffer drops
+    or repeats frames and an underrun inserts silence, so the same speech comes out in pieces at
+    slowly changing lags. The same speech through G.711 scores > 0.9; different speech, silence or
+    garbled frames score far lower (see test_sip_units.py for the calibration).
     """
-    ref, sig = samples(reference), samples(received)
-    if len(sig) < len(ref):
-        sig = np.concatenate([sig, np.zeros(len(ref) - len(sig))])
-    n = 1 << int(np.ceil(np.log2(len(sig) + len(ref))))
-    xcorr = np.fft.irfft(np.fft.rfft(sig, n) * np.conj(np.fft.rfft(ref, n)), n)[: len(sig) - len(ref) + 1]
-    lag = int(np.argmax(xcorr))
-    window = sig[lag : lag + len(ref)]
-    if not window.std() or not ref.std():
-        return 0.0, lag
-    return float(np.corrcoef(ref, window)[0, 1]), lag
+    ref, sig = samples(reference) / 32768.0, samples(received) / 32768.0
+    n = RATE * chunk_ms // 1000
+    if len(sig) < n:
+        return 0.0
+    size = 1 << int(np.ceil(np.log2(len(sig) + n)))
+    sig_f = np.fft.rfft(sig, size)
+    csum = np.concatenate([[0.0], np.cumsum(sig**2)])
+    local = np.sqrt(np.maximum(csum[n:] - csum[:-n], 0.0)) + 1e-9
+    scores = []
+    for start in range(0, len(ref) - n + 1, n):
+        chunk = ref[start : start + n]
+        if 10 * np.log10(np.mean(chunk**2) + 1e-12) < -30:
+            continue
+        xcorr = np.fft.irfft(sig_f * np.conj(np.fft.rfft(chunk, size)), size)[: len(sig) - n + 1]
+        scores.append(float(np.max(xcorr / (np.linalg.norm(chunk) * local))))
+    return float(np.median(scores)) if scores else 0.0
 
 
 def voiced_seconds(pcm: bytes, threshold_db: float = -35.0) -> float:
@@ -386,13 +395,6 @@ async def test_sipp_call_forks_audio_both_ways_and_hangup_ends_the_fork(
         sniffer.cancel()
         capture.sock.close()
 
-    if os.environ.get("SIPDEBUG"):
-        Path("/tmp/sipdebug").mkdir(exist_ok=True)
-        Path("/tmp/sipdebug/up.raw").write_bytes(fork.caller_pcm)
-        Path("/tmp/sipdebug/down.raw").write_bytes(capture.pcm())
-        Path("/tmp/sipdebug/caller.raw").write_bytes(speech["caller"])
-        Path("/tmp/sipdebug/agent.raw").write_bytes(speech["agent"])
-        Path("/tmp/sipdebug/edge.log").write_text("\n".join(edge.log_lines))
     assert len(server.forks) == 1
     # (a) metadata first, then the caller's speech as 20 ms L16 frames
     assert fork.subprotocol == "audio.drachtio.org"
@@ -401,14 +403,14 @@ async def test_sipp_call_forks_audio_both_ways_and_hangup_ends_the_fork(
     assert fork.metadata["sample_rate"] == 8000 and fork.metadata["channels"] == 1
     assert fork.metadata["call_id"]
     assert {len(f) for f in fork.frames} == {320}
-    corr, lag = aligned_correlation(speech["caller"], fork.caller_pcm)
+    corr = speech_similarity(speech["caller"], fork.caller_pcm)
     assert corr > 0.9, f"caller speech arrived garbled (correlation {corr:.3f})"
     received_s = len(fork.caller_pcm) / 2 / RATE
     assert 6.0 < received_s < 9.5, f"{received_s:.2f} s of caller audio for a ~7.5 s call"
     # (b) the agent's speech reached the caller's phone as RTP
     assert capture.sources, "no RTP reached the caller"
     agent_heard = capture.pcm()
-    corr_back, _ = aligned_correlation(speech["agent"], agent_heard)
+    corr_back = speech_similarity(speech["agent"], agent_heard)
     assert corr_back > 0.9, f"agent speech reached the caller garbled (correlation {corr_back:.3f})"
     # (c) the caller's BYE ended the fork with a zero-length frame, nothing after it
     assert fork.zero_frame and fork.after_zero == 0
@@ -450,7 +452,7 @@ async def test_kill_audio_flushes_and_play_audio_plays(
     heard = capture.pcm()
     # Without killAudio the caller would hear ~15 s of prompt; with it ~1 s of it, then the playAudio.
     first, rest = heard[: 2 * RATE * 2], heard[2 * RATE * 2 :]
-    corr_play, _ = aligned_correlation(speech["agent"], rest)
+    corr_play = speech_similarity(speech["agent"], rest)
     assert corr_play > 0.85, f"playAudio (16 kHz, resampled) not heard (correlation {corr_play:.3f})"
     total_voiced = voiced_seconds(heard)
     agent_voiced = voiced_seconds(speech["agent"])
@@ -545,7 +547,7 @@ async def test_sipp_call_through_the_real_audiofork_bridge(
     assert sipp_succeeded(rc, screen), screen[-3000:]
     heard = capture.pcm()
     if spec == "echo":
-        corr, _ = aligned_correlation(speech["caller"], heard)
+        corr = speech_similarity(speech["caller"], heard)
         assert corr > 0.8, f"echoed caller speech not heard back (correlation {corr:.3f})"
     else:
         assert voiced_seconds(heard) > 0.5, "the agent said nothing the caller could hear"
@@ -613,10 +615,10 @@ async def test_baresip_calls_the_edge_audio_both_ways(
 
     assert "Call established" in screen, screen[-2000:]
     assert fork.metadata is not None and fork.metadata["caller"] == "+79035550123"
-    corr, _ = aligned_correlation(speech["caller"], fork.caller_pcm)
+    corr = speech_similarity(speech["caller"], fork.caller_pcm)
     assert corr > 0.9, f"baresip's speech reached the agent garbled (correlation {corr:.3f})"
     assert fork.zero_frame and fork.after_zero == 0
     decoded = sorted(dumps.glob("*-dec.wav"))
     assert decoded, f"baresip wrote no dump of what it heard: {list(dumps.iterdir())}"
-    corr_back, _ = aligned_correlation(speech["agent"], read_wav(decoded[0]))
+    corr_back = speech_similarity(speech["agent"], read_wav(decoded[0]))
     assert corr_back > 0.9, f"agent speech reached baresip garbled (correlation {corr_back:.3f})"

@@ -27,6 +27,9 @@ def _mount_optional() -> None:
     from salesagent.cli.leads import app as leads_app
 
     app.add_typer(leads_app, name="leads", help="Leads: list, retry, export, delivery worker.")
+    from salesagent.cli.speech_asr import serve_asr_command
+
+    app.command("serve-asr", help="Run the ASR gateway alone (WS /ws/transcribe).")(serve_asr_command)
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:

@@ -106,8 +106,10 @@ def _profile_ground(profile: ClinicProfile) -> _Ground:
     strings: list[str] = []
     numbers: set[int] = set()
     times: set[tuple[int, int]] = set()
-    # templates are excluded: their placeholders are filled from the slots, not facts themselves
-    _walk(profile.model_dump(exclude={"templates"}), strings, numbers, times)
+    # templates are excluded (their placeholders are filled from the slots), and so are the busy
+    # times of the schedule: a free time is only a fact once the engine offers it (the reference)
+    _walk(profile.model_dump(exclude={"templates": True, "schedule": {"taken_weekly", "taken"}}),
+          strings, numbers, times)
     phones: set[str] = set()
     for text in strings:
         n, t, p = _facts_of(text)

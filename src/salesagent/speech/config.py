@@ -87,7 +87,7 @@ class AsrSettings(BaseSettings):
         default=True, description="Prime Whisper with the clinic profile's vocabulary (МРТ, КТ, ...)."
     )
     prompt_max_chars: int = Field(
-        default=120, ge=0, le=1000, description="Prompt tokens cost decode time (300 chars: ~+40% per decode)."
+        default=300, ge=0, le=1000, description="Prompt tokens cost decode time (300 chars: up to +40% per decode)."
     )
     partial_interval_ms: int = Field(
         default=0,

@@ -94,7 +94,8 @@ _DOTTED = [
     (r"\bкорп\.(?=\s*\d)", "корпус"), (r"\bк\.(?=\s*\d)", "корпус"), (r"\bстр\.(?=\s*\d)", "строение"),
     (r"\bкв\.(?=\s*\d)", "квартира"), (r"\bэт\.(?=\s*\d)", "этаж"), (r"\bоф\.(?=\s*\d)", "офис"),
     (r"\bкаб\.(?=\s*\d)", "кабинет"), (r"\bм\.(?=\s*[«\"]?[А-ЯЁ])", "метро"), (r"\bг\.(?=\s*[А-ЯЁ])", "город"),
-    (r"\bпл\.(?=\s*[А-ЯЁ])", "площадь"), (r"\bпос\.(?=\s*[А-ЯЁ])", "посёлок"), (r"\bмкр\.?(?=\s*[А-ЯЁ\d])", "микрорайон"),
+    (r"\bпл\.(?=\s*[А-ЯЁ])", "площадь"), (r"\bпос\.(?=\s*[А-ЯЁ])", "посёлок"),
+    (r"\bмкр\.?(?=\s*[А-ЯЁ\d])", "микрорайон"),
     (r"\bдр\.(?=\s*$|\s*[.,;!?])", "другие"), (r"\bпн\b\.?", "понедельник"), (r"\bвт\b\.?", "вторник"),
     (r"\bср\b\.?(?=\s*[-–—,]|\s*$)", "среда"), (r"\bчт\b\.?", "четверг"), (r"\bпт\b\.?", "пятница"),
     (r"\bсб\b\.?", "суббота"), (r"\bвс\b\.?(?=\s*[-–—,:]|\s*$)", "воскресенье"), (r"\bтел\.", "телефон"),
@@ -125,16 +126,18 @@ _DATE_WORD_RE = re.compile(rf"(?<![\d.,:])(?P<d>[0-3]?\d){_SPACE}+(?P<month>{_MO
                            re.IGNORECASE)
 _YEAR_RE = re.compile(rf"\b(?P<y>\d{{4}}){_SPACE}*(?P<word>года|году|год|г\.)(?!\w)")
 _TIME_RE = re.compile(r"(?<![\d.,:])(?P<h>[01]?\d|2[0-3]):(?P<m>[0-5]\d)(?![\d:])")
-_ORDINAL_RE = re.compile(r"(?<![\d.,])(?P<n>\d+)-?(?P<suf>ый|ий|ой|ая|яя|ое|ее|ые|ие|ого|его|ому|ему|ым|им|ом|ем|ых|их|ую|юю|"
-                         r"й|я|е|го|му|м|х|ю)(?![а-яё])")
+_ORDINAL_RE = re.compile(
+    r"(?<![\d.,])(?P<n>\d+)-?(?P<suf>ый|ий|ой|ая|яя|ое|ее|ые|ие|ого|его|ому|ему|ым|им|ом|ем|ых|их|ую|юю|"
+    r"й|я|е|го|му|м|х|ю)(?![а-яё])"
+)
 _RANGE_RE = re.compile(r"(?<![\d.,:])(\d+)\s?[-–—]\s?(\d+)(?![\d.,:])")
 _NUMBER_RE = re.compile(r"(?<![\d\w])(?P<int>\d{1,3}(?:[ \u00a0\u202f]\d{3})+|\d+)(?:,(?P<frac>\d+))?(?![\d])")
 _UNIT_AFTER_RE = re.compile(
     r"^[ \u00a0\u202f]?(?P<unit>руб|р|₽|rub|коп|кг|мг|г|см|мм|км|мл|м|л|ч|мин|сек|%|\$|€|тыс)(?![а-яёa-z])\.?",
     re.IGNORECASE,
 )
-_ABBR_RE = re.compile(r"(?<![А-ЯЁа-яё])(?P<w>[А-ЯЁ]{2,6})(?![а-яё])")
-_LATIN_CAPS_RE = re.compile(r"(?<![A-Za-z])(?P<w>[A-Z]{2,5})(?![a-z])")
+_ABBR_RE = re.compile(r"(?<![А-ЯЁа-яё])(?P<w>[А-ЯЁ]{2,6})(?![а-яё])(?:-(?=[а-яё]))?")
+_LATIN_CAPS_RE = re.compile(r"(?<![A-Za-z])(?P<w>[A-Z]{2,5})(?![a-z])(?:-(?=[а-яёa-z]))?")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]*")
 _QUOTES_RE = re.compile(r"[«»“”„\"‘’‚‹›]")
 _DASH_RE = re.compile(r"\s[–—-]\s")
@@ -240,7 +243,7 @@ class RussianNormalizer:
         text = self._numbers(text)
         text = self._units_without_number(text)
         text = _ABBR_RE.sub(self._abbreviation, text)
-        text = _LATIN_CAPS_RE.sub(lambda m: spell_letters(m["w"]), text)
+        text = _LATIN_CAPS_RE.sub(lambda m: spell_letters(m["w"]) + (" " if m.group(0).endswith("-") else ""), text)
         text = _LATIN_WORD_RE.sub(lambda m: transliterate(m.group(0)), text)
         text = text.replace("&", " и ").replace("+", " плюс ").replace("=", " равно ")
         text = re.sub(r"[/\\|_*#~^<>{}\[\]]", " ", text)
@@ -260,6 +263,14 @@ class RussianNormalizer:
         if match and match.group(1) in _PREP_CASE:
             return _PREP_CASE[match.group(1)]
         return default
+
+    @staticmethod
+    def _noun_case(word: str) -> Case:
+        """After 1, 21, 31... the noun takes the number's case: "1 минуту" -> accusative."""
+        for parse in _morph().parse(word.lower()):
+            if "NOUN" in parse.tag and parse.tag.case in _N2W_CASE:
+                return parse.tag.case  # type: ignore[return-value]
+        return "nomn"
 
     @staticmethod
     def _next_word(text: str, end: int) -> str:
@@ -397,7 +408,9 @@ class RussianNormalizer:
                     spoken = f"{whole} {intpart} {cardinal(fnum, case, 'f')} {fword}"
                 if unit_match:
                     lemma = _UNITS[unit_match["unit"].lower()]
-                    spoken += " " + agree(lemma, 2, "gent" if case in ("nomn", "accs") else case).split()[0]
+                    parse = _morph().parse(lemma)[0]
+                    form = parse.inflect({"gent", "sing"}) or parse
+                    spoken += " " + form.word
                     pos = m.end() + unit_match.end()
                 out.append(spoken)
                 continue
@@ -407,7 +420,10 @@ class RussianNormalizer:
                 out.append(f"{cardinal(integer, case, gender)} {agree(lemma, integer, case)}")
                 pos = m.end() + unit_match.end()
                 continue
-            gender = noun_gender(self._next_word(text, m.end())) if self._next_word(text, m.end()) else "m"
+            next_word = self._next_word(text, m.end())
+            gender = noun_gender(next_word) if next_word else "m"
+            if case == "nomn" and next_word and integer % 10 == 1 and integer % 100 != 11:
+                case = self._noun_case(next_word)
             out.append(cardinal(integer, case, gender))
         out.append(text[pos:])
         return "".join(out)
@@ -420,11 +436,12 @@ class RussianNormalizer:
     @staticmethod
     def _abbreviation(m: re.Match[str]) -> str:
         word = m["w"]
+        tail = " " if m.group(0).endswith("-") else ""
         if word in _ACRONYMS_SPOKEN:
-            return _ACRONYMS_SPOKEN[word]
+            return _ACRONYMS_SPOKEN[word] + tail
         if word in _ACRONYMS_AS_WORDS:
-            return word.lower()
-        return spell_letters(word)
+            return word.lower() + tail
+        return spell_letters(word) + tail
 
 
 _DEFAULT = RussianNormalizer()

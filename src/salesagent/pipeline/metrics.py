@@ -1,0 +1,44 @@
+"""Prometheus metrics of the voice pipeline (``salesagent_voice_*``), served at ``/metrics``.
+
+Module-level collectors in the default registry, as prometheus_client intends: every call in the
+process adds to the same series, and ``/metrics`` shows them next to the LLM path's.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+_LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 10.0)
+
+ACTIVE_CALLS = Gauge("salesagent_voice_active_calls", "Calls being handled by the voice pipeline now.")
+CALLS = Counter("salesagent_voice_calls_total", "Finished calls by outcome (lead status).", ["status"])
+TURNS = Counter("salesagent_voice_turns_total", "Caller turns sent to the dialog.")
+VOICE_TO_VOICE = Histogram(
+    "salesagent_voice_turn_latency_seconds",
+    "End of caller speech to the first frame of the reply on the wire (what the caller hears).",
+    buckets=_LATENCY_BUCKETS,
+)
+STAGE_SECONDS = Histogram(
+    "salesagent_voice_stage_seconds",
+    "Per-turn duration of each stage: endpointing, asr, dialog, tts_first_chunk, playout_start.",
+    ["stage"],
+    buckets=_LATENCY_BUCKETS,
+)
+BARGE_INS = Counter(
+    "salesagent_voice_barge_ins_total", "Caller speech over the agent, by outcome (interrupt, backchannel).",
+    ["outcome"],
+)
+ERRORS = Counter(
+    "salesagent_voice_errors_total", "Failures per component (asr, tts, dialog, record).", ["component"]
+)
+TTS_CACHE = Counter(
+    "salesagent_voice_tts_cache_total", "Synthesised sentences by cache result (hit, miss).", ["result"]
+)
+SILENCE_PROMPTS = Counter("salesagent_voice_silence_prompts_total", "'Вы меня слышите?' prompts said.")
+
+
+def observe_turn(voice_to_voice_s: float | None, stages_ms: dict[str, float]) -> None:
+    if voice_to_voice_s is not None:
+        VOICE_TO_VOICE.observe(voice_to_voice_s)
+    for stage, ms in stages_ms.items():
+        STAGE_SECONDS.labels(stage=stage).observe(ms / 1000)
