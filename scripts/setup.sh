@@ -22,7 +22,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-EXTRAS=${SALESAGENT_EXTRAS:-speech,notify,llm,dev}
+EXTRAS=${SALESAGENT_EXTRAS:-speech,notify,llm,sip,dev}
 echo "setup: installing salesagent[$EXTRAS] into .venv"
 .venv/bin/python -m pip install -q -e ".[$EXTRAS]"
 

@@ -60,8 +60,8 @@ def speech_similarity(reference: bytes, received: bytes, chunk_ms: int = 200) ->
 
     Chunk-wise because a live call is not one rigid delay: pjmedia's adaptive jitter buffer drops
     or repeats frames and an underrun inserts silence, so the same speech comes out in pieces at
-    slowly changing lags. The same speech through G.711 scores > 0.9; different speech, silence or
-    garbled frames score far lower (see test_sip_units.py for the calibration).
+    slowly changing lags. Measured here: the same speech after G.711 and a live call scores 0.999;
+    the other utterance against it ~0.4; silence 0.
     """
     ref, sig = samples(reference) / 32768.0, samples(received) / 32768.0
     n = RATE * chunk_ms // 1000
@@ -481,7 +481,7 @@ async def test_agent_unreachable_rejects_the_call_with_503(tmp_path: Path) -> No
     dead_url = f"ws://127.0.0.1:{free_tcp_port()}/audiofork"
     async with sip_edge(dead_url, SALESAGENT_SIP_CONNECT_TIMEOUT_S="2") as edge:
         rc, screen = await run_sipp("uac_rejected.xml", edge.port, tmp_path, status=503, timeout_s=20)
-        logged = edge.log_messages()
+    logged = edge.log_messages()
     assert sipp_succeeded(rc, screen), screen[-3000:]
     assert any(m.get("message") == "agent unreachable, rejecting call with 503" for m in logged)
 
@@ -538,7 +538,7 @@ async def test_sipp_call_through_the_real_audiofork_bridge(
         async with sip_edge(f"ws://127.0.0.1:{port}/audiofork") as edge:
             rc, screen = await run_sipp("uac_pcap.xml", edge.port, tmp_path, capture=capture, pcap=caller_pcap,
                                         hold_ms=8000)
-            logged = edge.log_messages()
+        logged = edge.log_messages()  # after the edge stopped: every line is in
     finally:
         sniffer.cancel()
         capture.sock.close()

@@ -27,6 +27,9 @@ def _mount_optional() -> None:
     from salesagent.cli.leads import app as leads_app
 
     app.add_typer(leads_app, name="leads", help="Leads: list, retry, export, delivery worker.")
+    from salesagent.transport.sip.cli import app as sip_app
+
+    app.add_typer(sip_app, name="sip", help="SIP edge: answer SIP calls and bridge them to the agent.")
     from salesagent.cli.speech_asr import serve_asr_command
 
     app.command("serve-asr", help="Run the ASR gateway alone (WS /ws/transcribe).")(serve_asr_command)

@@ -40,6 +40,12 @@ class VoiceSettings(BaseSettings):
     resume_after_backchannel: bool = Field(
         default=True, description="After a backchannel the interrupted sentence is said again from its start."
     )
+    false_interruption_timeout_s: float = Field(
+        default=4.0,
+        gt=0,
+        le=30,
+        description="Speech stopped the agent but brought no words this long after it ended: the agent resumes.",
+    )
     endpointing_delay_ms: int = Field(
         default=0,
         ge=0,
@@ -67,6 +73,6 @@ class VoiceSettings(BaseSettings):
     @field_validator("tts_sample_rate")
     @classmethod
     def _rate(cls, value: int) -> int:
-        if value not in (8000, 16000, 22050, 24000, 48000):
-            raise ValueError(f"tts_sample_rate must be 8000, 16000, 22050, 24000 or 48000, got {value}")
+        if value not in (8000, 16000, 22050):
+            raise ValueError(f"tts_sample_rate must be 8000, 16000 or 22050, got {value}")
         return value

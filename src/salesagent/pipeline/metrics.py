@@ -31,9 +31,6 @@ BARGE_INS = Counter(
 ERRORS = Counter(
     "salesagent_voice_errors_total", "Failures per component (asr, tts, dialog, record).", ["component"]
 )
-TTS_CACHE = Counter(
-    "salesagent_voice_tts_cache_total", "Synthesised sentences by cache result (hit, miss).", ["result"]
-)
 SILENCE_PROMPTS = Counter("salesagent_voice_silence_prompts_total", "'Вы меня слышите?' prompts said.")
 
 
@@ -42,3 +39,35 @@ def observe_turn(voice_to_voice_s: float | None, stages_ms: dict[str, float]) ->
         VOICE_TO_VOICE.observe(voice_to_voice_s)
     for stage, ms in stages_ms.items():
         STAGE_SECONDS.labels(stage=stage).observe(ms / 1000)
+
+
+class _TtsStatsCollector:
+    """Reads the synthesiser's own counters at scrape time (cache hits vs engine calls)."""
+
+    def __init__(self) -> None:
+        self.synths: list[object] = []
+
+    def collect(self):
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
+        hits = sum(getattr(getattr(s, "stats", None), "cache_hits", 0) for s in self.synths)
+        calls = sum(getattr(getattr(s, "stats", None), "engine_calls", 0) for s in self.synths)
+        yield CounterMetricFamily("salesagent_voice_tts_cache_hits", "Sentences served from the TTS cache.",
+                                  value=hits)
+        yield CounterMetricFamily("salesagent_voice_tts_engine_calls", "Sentences synthesised by the engine.",
+                                  value=calls)
+        yield GaugeMetricFamily("salesagent_voice_tts_cache_hit_ratio", "Cache hits / all sentences.",
+                                value=hits / (hits + calls) if hits + calls else 0.0)
+
+
+_TTS_COLLECTOR = _TtsStatsCollector()
+
+
+def register_tts_stats(synth: object) -> None:
+    """Export ``synth.stats`` (cache_hits, engine_calls); registered once per process."""
+    from prometheus_client import REGISTRY
+
+    if not _TTS_COLLECTOR.synths:
+        REGISTRY.register(_TTS_COLLECTOR)  # type: ignore[arg-type]
+    if synth not in _TTS_COLLECTOR.synths:
+        _TTS_COLLECTOR.synths.append(synth)

@@ -46,6 +46,7 @@ _PREP_CASE: dict[str, Case] = {
     "на": "accs", "за": "accs", "через": "accs", "про": "accs", "в": "accs", "во": "accs",
     "по": "accs",
     "о": "loct", "об": "loct", "при": "loct",
+    "стоит": "accs", "стоят": "accs", "составит": "accs", "составляет": "accs", "составляют": "accs",
     "между": "ablt", "над": "ablt", "под": "ablt", "перед": "ablt",
 }
 
@@ -99,7 +100,6 @@ _DOTTED = [
     (r"\bдр\.(?=\s*$|\s*[.,;!?])", "другие"), (r"\bпн\b\.?", "понедельник"), (r"\bвт\b\.?", "вторник"),
     (r"\bср\b\.?(?=\s*[-–—,]|\s*$)", "среда"), (r"\bчт\b\.?", "четверг"), (r"\bпт\b\.?", "пятница"),
     (r"\bсб\b\.?", "суббота"), (r"\bвс\b\.?(?=\s*[-–—,:]|\s*$)", "воскресенье"), (r"\bтел\.", "телефон"),
-    (r"\bмин\.", "минут"), (r"\bсек\.", "секунд"), (r"\bруб\b\.?", "руб"), (r"\bкоп\.", "коп"),
     (r"\bдол\.", "долларов"), (r"\bтыс\.", "тысяч"), (r"\bмлн\.?", "миллионов"), (r"\bмлрд\.?", "миллиардов"),
     (r"№\s?", "номер "), (r"§", "параграф "),
 ]
@@ -139,6 +139,9 @@ _UNIT_AFTER_RE = re.compile(
 _ABBR_RE = re.compile(r"(?<![А-ЯЁа-яё])(?P<w>[А-ЯЁ]{2,6})(?![а-яё])(?:-(?=[а-яё]))?")
 _LATIN_CAPS_RE = re.compile(r"(?<![A-Za-z])(?P<w>[A-Z]{2,5})(?![a-z])(?:-(?=[а-яёa-z]))?")
 _LATIN_WORD_RE = re.compile(r"[A-Za-z][A-Za-z'-]*")
+_FINAL_ABBR_DOT = re.compile(
+    r"(?<![а-яё])(?P<abbr>руб|р|коп|мин|сек|тыс|кг|мг|см|мм|км|мл|ч|др|д|п|е)\.(?=\s*$|\s+[А-ЯЁ])"
+)
 _QUOTES_RE = re.compile(r"[«»“”„\"‘’‚‹›]")
 _DASH_RE = re.compile(r"\s[–—-]\s")
 
@@ -167,8 +170,12 @@ def agree(lemma: str, n: int, case: Case = "nomn") -> str:
     """The noun form after the number ``n`` in ``case``: (рубль, 5) -> "рублей"."""
     parse = _morph().parse(lemma)[0]
     inflected = parse.inflect({case}) or parse
-    agreed = inflected.make_agree_with_number(n)
-    return (agreed or inflected).word
+    agreed = inflected.make_agree_with_number(n) or inflected
+    word = agreed.word
+    # pymorphy3 gives the short genitive plural "килограмм"; speech says "килограммов".
+    if word.endswith("грамм") and agreed.tag.number == "plur" and agreed.tag.case == "gent":
+        word += "ов"
+    return word
 
 
 def noun_gender(word: str) -> Gender:
@@ -232,6 +239,8 @@ class RussianNormalizer:
         text = _DOMAIN_RE.sub(self._domain, text)
         text = _PHONE_RE.sub(self._phone_ru, text)
         text = _PHONE_INTL_RE.sub(self._phone_intl, text)
+        # "4500 руб. Записать?": the abbreviation's dot also ends the sentence; keep one for the splitter.
+        text = _FINAL_ABBR_DOT.sub(r"\g<abbr>..", text)
         for pattern, repl in _DOTTED:
             text = re.sub(pattern, repl, text)
         text = _DATE_WORD_RE.sub(self._date_word, text)
@@ -252,6 +261,7 @@ class RussianNormalizer:
         text = re.sub(r"\s+([,.!?;:])", r"\1", text)
         text = re.sub(r"([,;:])(?=[^\s\d])", r"\1 ", text)
         text = re.sub(r",\s*,", ",", text)
+        text = re.sub(r"\.{2,}", ".", text)
         return re.sub(r"\s{2,}", " ", text).strip()
 
     # -- context ---------------------------------------------------------------------------------

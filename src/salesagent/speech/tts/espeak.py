@@ -16,13 +16,13 @@ from salesagent.speech.tts.base import TtsError, pick_voice
 class EspeakEngine:
     name = "espeak"
     sample_rate = 22050
-    voices = ["ru", "ru+f3", "ru+m3"]
 
     def __init__(self, binary: str = "espeak-ng", speed_wpm: int = 150, timeout_s: float = 30.0) -> None:
         path = shutil.which(binary)
         if path is None:
             raise TtsError(f"{binary!r} not found: apt-get install espeak-ng (bash scripts/setup.sh)")
         self.binary, self.speed_wpm, self.timeout_s = path, speed_wpm, timeout_s
+        self.voices = ["ru", "ru+f3", "ru+m3"]
 
     def synthesize(self, text: str, voice: str | None = None) -> bytes:
         chosen = pick_voice(self.name, self.voices, voice)

@@ -18,6 +18,7 @@ import itertools
 import logging
 import os
 import queue
+import re
 import selectors
 import shutil
 import subprocess
@@ -33,6 +34,20 @@ log = logging.getLogger(__name__)
 
 ENCODING = "utf-8"
 _VOICES = {"msu_ru_nsh": "voice_msu_ru_nsh_clunits"}
+
+
+_UNSAFE = re.compile(r"[^0-9A-Za-zА-Яа-яЁё\s.,!?;:'-]")
+
+
+def festival_text(text: str) -> str:
+    """Only characters the Russian letter-to-sound rules accept: one "—", "«" or "/" makes the
+    voice write no audio at all ("LTS_Ruleset russian_downcase: no rule matches")."""
+    text = text.replace("…", ".").replace("—", ",").replace("–", ",")
+    text = " ".join(_UNSAFE.sub(" ", text).split())
+    # A punctuation mark standing alone is a "word" the rules reject too: glue it to the word before.
+    text = re.sub(r"\s+([.,!?;:])", r"\1", text)
+    text = re.sub(r"([.,!?;:])[.,!?;:]+", r"\1", text)
+    return re.sub(r"^[\s.,!?;:]+", "", text)
 
 
 def scheme_string(text: str) -> str:
@@ -132,13 +147,13 @@ class FestivalEngine:
 
     name = "festival"
     sample_rate = 16000
-    voices = list(_VOICES)
 
     def __init__(self, binary: str = "festival", pool_size: int = 2, timeout_s: float = 30.0) -> None:
         path = shutil.which(binary)
         if path is None:
             raise TtsError(f"{binary!r} not found: install festival festvox-ru (bash scripts/setup.sh)")
         self.binary, self.timeout_s = path, timeout_s
+        self.voices = list(_VOICES)
         self._workdir = Path(tempfile.mkdtemp(prefix="salesagent-festival-"))
         self._idle: queue.Queue[_FestivalProcess] = queue.Queue()
         self._all: list[_FestivalProcess] = []
@@ -168,7 +183,8 @@ class FestivalEngine:
         pick_voice(self.name, self.voices, voice)
         if self._closed:
             raise TtsError("festival engine is closed")
-        if not text.strip():
+        text = festival_text(text)
+        if not re.search(r"\w", text):
             return b""
         proc = self._idle.get()
         try:
@@ -181,7 +197,7 @@ class FestivalEngine:
                         raise TtsError(f"festival produced {rate} Hz, expected {self.sample_rate}")
                     return pcm
                 except TtsError as exc:
-                    if attempt == 2 or proc.alive() and "wrote no audio" in str(exc):
+                    if attempt == 2 or (proc.alive() and "wrote no audio" in str(exc)):
                         raise
                     proc = self._restart(proc, str(exc))
             raise AssertionError("unreachable")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -72,7 +73,7 @@ class SpeechSynthesizer:
         return rate * self.chunk_ms // 1000 * 2
 
     def sentences(self, text: str) -> list[str]:
-        return split_sentences(self.normalize(text))
+        return [s for s in split_sentences(self.normalize(text)) if re.search(r"\w", s)]
 
     # -- synthesis -------------------------------------------------------------------------------
     def sentence_audio(self, sentence: str, rate: int, voice: str) -> bytes:

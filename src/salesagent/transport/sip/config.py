@@ -34,7 +34,11 @@ class SipSettings(BaseSettings):
     audiofork_url: str = Field(
         default="ws://127.0.0.1:8090/audiofork", description="The agent's mod_audio_fork WebSocket endpoint."
     )
-    max_calls: int = Field(default=8, ge=1, le=256, description="Concurrent calls; more get 486 Busy Here.")
+    max_calls: int = Field(
+        default=4, ge=1, le=32,
+        description="Concurrent calls; more get 486 Busy Here. The pjsua2-python 2.15 wheel itself stops at 4 "
+        "(measured: a 5th INVITE is refused inside pjsua), so above 4 needs a pjproject build with more.",
+    )
     connect_timeout_s: float = Field(
         default=5.0, gt=0, description="How long to wait for the agent's WebSocket before rejecting a call (503)."
     )

@@ -1,0 +1,132 @@
+"""TTS gateway: ``POST /synthesize`` streams Russian speech back in 200 ms chunks.
+
+Request: ``{"text", "voice"?, "sample_rate"?: 8000|16000|22050, "format"?: "wav"|"pcm"}``.
+The response starts as soon as the first sentence is synthesised (or found in the cache); later
+sentences are made while the first plays. ``wav`` starts with a 44-byte header whose sizes are
+0xFFFFFFFF (length unknown while streaming; players and sox read it to the end), ``pcm`` is raw
+PCM16 little-endian mono. Headers ``X-Sample-Rate`` and ``X-Voice`` say what came back.
+
+Errors are 4xx with ``{"detail": "<what is wrong>"}``: empty text (422), text over
+``SALESAGENT_TTS_MAX_TEXT_CHARS`` (413), unknown voice (404), unsupported rate or format (422).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from salesagent.speech.tts import BadRequestError, SpeechSynthesizer, UnknownVoiceError, build_synthesizer
+from salesagent.speech.tts.audio import wav_header
+from salesagent.speech.tts_config import OUTPUT_RATES, TtsSettings
+
+log = logging.getLogger(__name__)
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"detail": message}, status_code=status)
+
+
+def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthesizer | None = None) -> FastAPI:
+    """Build the gateway; the engine starts here, so a missing festival fails at start, not per call.
+
+    ``synthesizer`` lets a process that already holds one (tests, an all-in-one server) share it;
+    then the caller owns it and it is not closed on shutdown.
+    """
+    settings = settings or TtsSettings()
+    owned = synthesizer is None
+    synth = synthesizer or build_synthesizer(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            if owned:
+                synth.close()
+
+    app = FastAPI(title="salesagent TTS gateway", lifespan=lifespan)
+    app.state.synthesizer = synth
+
+    @app.get("/health")
+    async def health() -> dict:
+        return {"status": "ok"}
+
+    @app.get("/ready")
+    async def ready() -> JSONResponse:
+        try:
+            # A real (cached after the first time) synthesis proves the engine answers.
+            pcm = await asyncio.to_thread(synth.synthesize, "Готово.", synth.default_rate)
+        except Exception as exc:  # any engine failure means not ready; the reason is reported
+            return JSONResponse({"ready": False, "reason": str(exc)}, status_code=503)
+        return JSONResponse(
+            {"ready": bool(pcm), "engine": synth.engine.name, "voices": synth.engine.voices,
+             "sample_rates": list(OUTPUT_RATES)},
+            status_code=200 if pcm else 503,
+        )
+
+    @app.post("/synthesize")
+    async def synthesize(request: Request):
+        body = await request.body()
+        if len(body) > settings.max_text_chars * 4 + 1024:
+            return _error(413, f"request body too large: text is limited to {settings.max_text_chars} characters")
+        try:
+            payload = json.loads(body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return _error(400, "body must be JSON: {\"text\": \"...\"}")
+        if not isinstance(payload, dict):
+            return _error(400, "body must be a JSON object: {\"text\": \"...\"}")
+        unknown = set(payload) - {"text", "voice", "sample_rate", "format"}
+        if unknown:
+            return _error(422, f"unknown field(s): {', '.join(sorted(unknown))}")
+        text, voice = payload.get("text"), payload.get("voice")
+        rate, fmt = payload.get("sample_rate", synth.default_rate), payload.get("format", "wav")
+        if not isinstance(text, str) or not text.strip():
+            return _error(422, "text must be a non-empty string")
+        if len(text) > settings.max_text_chars:
+            return _error(413, f"text is {len(text)} characters; the limit is {settings.max_text_chars}")
+        if voice is not None and not isinstance(voice, str):
+            return _error(422, "voice must be a string")
+        if not isinstance(rate, int) or isinstance(rate, bool):
+            return _error(422, f"sample_rate must be one of {', '.join(map(str, OUTPUT_RATES))}")
+        if fmt not in ("wav", "pcm"):
+            return _error(422, "format must be \"wav\" or \"pcm\"")
+        try:
+            chosen, rate = synth.resolve(voice, rate)
+        except UnknownVoiceError as exc:
+            return _error(404, str(exc))
+        except BadRequestError as exc:
+            return _error(422, str(exc))
+        if not synth.sentences(text):
+            return _error(422, "text has nothing to say after normalisation")
+
+        started = time.perf_counter()
+        stream = synth.stream(text, rate, chosen)
+        try:
+            first = await anext(stream)
+        except StopAsyncIteration:
+            return _error(422, "text has nothing to say: the engine produced no audio")
+        except Exception as exc:
+            log.error("tts synthesis failed", extra={"context": {"error": str(exc)}})
+            return _error(503, f"synthesis failed: {exc}")
+        first_ms = round((time.perf_counter() - started) * 1000)
+        log.info("tts request", extra={"context": {"chars": len(text), "rate": rate, "first_chunk_ms": first_ms}})
+
+        async def body_stream() -> AsyncIterator[bytes]:
+            if fmt == "wav":
+                yield wav_header(rate)
+            yield first
+            async for chunk in stream:
+                yield chunk
+
+        media = "audio/wav" if fmt == "wav" else "application/octet-stream"
+        headers = {"X-Sample-Rate": str(rate), "X-Voice": chosen, "X-First-Chunk-Ms": str(first_ms)}
+        return StreamingResponse(body_stream(), media_type=media, headers=headers)
+
+    return app
