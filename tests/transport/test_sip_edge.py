@@ -552,7 +552,7 @@ async def test_sipp_call_through_the_real_audiofork_bridge(
     else:
         assert voiced_seconds(heard) > 0.5, "the agent said nothing the caller could hear"
     fork_closed = [m for m in logged if m.get("message") == "fork closed"]
-    assert fork_closed and fork_closed[0]["context"]["ended_by"] == "caller"
+    assert fork_closed and fork_closed[0]["context"]["ended_by"] == "caller", "\n".join(edge.log_lines[-30:])
 
 
 # --- baresip as the caller -----------------------------------------------------------------------

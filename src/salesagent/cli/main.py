@@ -33,6 +33,16 @@ def _mount_optional() -> None:
     from salesagent.cli.speech_asr import serve_asr_command
 
     app.command("serve-asr", help="Run the ASR gateway alone (WS /ws/transcribe).")(serve_asr_command)
+    from salesagent.cli.speech_tts import prerender_command, serve_tts_command
+
+    app.command("serve-tts", help="Run the TTS gateway alone (POST /synthesize).")(serve_tts_command)
+    app.command("prerender", help="Render the clinic's most frequent phrases into the TTS cache.")(prerender_command)
+    from salesagent.cli.voice import demo, serve_command
+
+    app.command("demo", help="The main job: a whole simulated phone call over mod_audio_fork.")(demo)
+    app.command("serve", help="Serve the whole agent in one process (telephony, dialog, ASR, TTS, leads).")(
+        serve_command
+    )
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -121,13 +131,13 @@ def chat(
     service.store.close()
 
 
-@app.command()
-def serve(
+@app.command("serve-dialog")
+def serve_dialog(
     host: str = typer.Option("127.0.0.1", help="Interface to bind."),
     port: int = typer.Option(8000, help="TCP port."),
     log_level: str = typer.Option(None, help="Log level (default from SALESAGENT_LOG_LEVEL)."),
 ) -> None:
-    """Start the service (policy engine API; the other gateways mount into the same process)."""
+    """Run the policy engine's HTTP API alone (POST /dialog, GET|DELETE /session/{id})."""
     import uvicorn
 
     from salesagent.services.dialog_api import create_app

@@ -1,7 +1,6 @@
 """``salesagent demo`` and ``salesagent serve`` (the all-in-one voice agent).
 
-The lead mounts this typer app into ``salesagent.cli.main`` (``app.add_typer`` or the functions
-:func:`demo` / :func:`serve_voice`). Until then: ``python -m salesagent.cli.voice demo``.
+Mounted into ``salesagent.cli.main`` as ``salesagent demo`` and ``salesagent serve``.
 
 Exit codes of ``demo``: 0 the call booked, 1 it did not, 2 bad configuration (one line on stderr).
 """

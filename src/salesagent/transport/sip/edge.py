@@ -30,6 +30,7 @@ class SipEdge:
         self.settings = settings or SipSettings()
         self.ua: SipUserAgent | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._links: dict[asyncio.Task[None], int] = {}
         self._closed = asyncio.Event()
         self.calls_answered = 0
         self.calls_rejected = 0
@@ -39,7 +40,15 @@ class SipEdge:
         self.ua = SipUserAgent(self.settings, loop, self._on_call)
         await asyncio.to_thread(self.ua.start)
 
-    async def stop(self) -> None:
+    async def stop(self, grace_s: float = 3.0) -> None:
+        """Hang up every live call, give each fork ``grace_s`` to close (the agent gets the
+        zero-length frame, so it keeps the session and lead), then cancel what is left."""
+        if self.ua is not None:
+            for key in list(self._links.values()):
+                with contextlib.suppress(Exception):
+                    self.ua.hangup(key)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=grace_s)
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
@@ -62,7 +71,12 @@ class SipEdge:
     def _on_call(self, link: SipCallLink) -> None:
         task = asyncio.create_task(self._serve(link), name=f"sip-call-{link.key}")
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._links[task] = link.key
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self._links.pop(task, None)
 
     async def _serve(self, link: SipCallLink) -> None:
         assert self.ua is not None
