@@ -259,9 +259,16 @@ def test_symptoms_duration(run, text, duration):
     ("жгучая", "жгучая"), ("стреляет", "стреляющая"), ("пульсирующая", "пульсирующая"),
     ("при движении", "при движении"), ("скорее ноющая, но при движении острая", "ноющая, острая, при движении"),
     ("не острая а ноющая", "ноющая"),
+    # ASR slips (Whisper base on a telephone line): one letter off an adjective of 6+ letters
+    ("нающая боль", "ноющая"), ("нающий оболь", "ноющая"), ("тянушая", "тянущая"), ("пульсируюшая", "пульсирующая"),
 ])
 def test_pain_character(run, text, character):
     assert run(text, "pain_character", state=State.ASK_PAIN_CHARACTER).pain_character == character
+
+
+@pytest.mark.parametrize("text", ["добавить", "нужная мне дата", "большая просьба", "давайте завтра"])
+def test_near_words_are_not_guessed_as_pain(run, text):
+    assert run(text, "pain_character", state=State.ASK_PAIN_CHARACTER).pain_character is None
 
 
 def test_no_complaint_in_a_plain_answer(run):

@@ -86,10 +86,20 @@ def test_caller_phrases_are_not_hallucinations(text):
 
 
 def test_prompt_comes_from_the_profile_and_is_bounded(profile):
+    assert profile.asr_prompt
+    full = vocabulary_prompt(profile, max_chars=1000)
+    assert full == profile.asr_prompt.strip()
     prompt = vocabulary_prompt(profile, max_chars=120)
-    assert len(prompt) <= 121
-    assert prompt.startswith(profile.vocabulary()[0])
+    assert 0 < len(prompt) <= 120 and full.startswith(prompt) and prompt.endswith(".")
     assert vocabulary_prompt(profile, max_chars=0) == ""
+
+
+def test_without_a_written_prompt_the_vocabulary_list_is_used(profile):
+    listed = profile.model_copy(update={"asr_prompt": None})
+    prompt = vocabulary_prompt(listed, max_chars=120)
+    assert len(prompt) <= 121
+    assert prompt.startswith(listed.vocabulary()[0])
+    assert vocabulary_prompt(listed, max_chars=0) == ""
 
 
 def test_missing_model_folder_is_one_clear_line(tmp_path):

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import re
 
+from rapidfuzz.distance import Levenshtein
+
 from salesagent.dialog.extract import lexicon, morph
 from salesagent.dialog.extract.numbers import lemma_number
 from salesagent.dialog.extract.text import Utterance
+from salesagent.dialog.extract.vocab import max_edits
 
 MAX_SYMPTOMS_CHARS = 300
 _EDGE = re.compile(r"^[\s,.;:!?…\-—]+|[\s,.;:!?…\-—]+$")
@@ -65,11 +68,27 @@ def extract_duration(utt: Utterance, claimed: set[int]) -> tuple[str | None, fro
     return None, frozenset()
 
 
+_ADJECTIVE_ENDINGS = ("ая", "ий", "ый", "ой", "ую", "ое", "ее", "яя")
+_PAIN_ADJECTIVES = tuple(k for k in lexicon.PAIN_CHARACTER if k.endswith(("ий", "ый", "ой")) and len(k) >= 6)
+
+
+def _fuzzy_pain_adjective(token: str, lemma: str) -> str | None:
+    """An ASR-mangled pain adjective ("нающая" for "ноющая"): one slip in an adjective of 6+
+    letters, compared on the lemma. Verbs and short words are never guessed (too many near
+    neighbours: "давить" / "добавить")."""
+    if len(token) < 6 or not token.endswith(_ADJECTIVE_ENDINGS):
+        return None
+    stem = lemma if lemma.endswith(("ий", "ый", "ой")) else token[:-2] + "ий"
+    best = min(_PAIN_ADJECTIVES, key=lambda k: Levenshtein.distance(stem, k))
+    return lexicon.PAIN_CHARACTER[best] if Levenshtein.distance(stem, best) <= max_edits(best) else None
+
+
 def extract_pain_character(utt: Utterance) -> str | None:
     found: list[str] = []
     toks, lems = utt.tokens, utt.lemmas
     for i, lem in enumerate(lems):
-        value = lexicon.PAIN_CHARACTER.get(lem) or lexicon.PAIN_CHARACTER.get(toks[i])
+        value = (lexicon.PAIN_CHARACTER.get(lem) or lexicon.PAIN_CHARACTER.get(toks[i])
+                 or _fuzzy_pain_adjective(toks[i], lem))
         if value is None or utt.token_at(i - 1) == "не":
             continue
         if lem == "тянуть" and utt.lemma_at(i + 1) in ("время", "с"):

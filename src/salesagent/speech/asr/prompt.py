@@ -10,7 +10,10 @@ from salesagent.clinic.profile import ClinicProfile
 
 
 def vocabulary_prompt(profile: ClinicProfile, max_chars: int = 300) -> str:
-    """Comma-separated clinic terms, most important first, cut at a term boundary."""
+    """The profile's ``asr_prompt`` (cut at a sentence, then a word boundary), or else the
+    comma-separated clinic terms, most important first, cut at a term boundary."""
+    if profile.asr_prompt:
+        return _cut(profile.asr_prompt.strip(), max_chars)
     terms: list[str] = []
     length = 0
     for term in profile.vocabulary():
@@ -20,3 +23,15 @@ def vocabulary_prompt(profile: ClinicProfile, max_chars: int = 300) -> str:
         terms.append(term)
         length += extra
     return (", ".join(terms) + ".") if terms else ""
+
+
+def _cut(text: str, max_chars: int) -> str:
+    if len(text) <= max_chars:
+        return text
+    head = text[: max_chars + 1]
+    for stop in (". ", "! ", "? "):
+        at = head.rfind(stop)
+        if at > 0:
+            return head[: at + 1]
+    at = head.rfind(" ")
+    return head[:at].rstrip(",;:") if at > 0 else ""
