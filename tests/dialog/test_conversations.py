@@ -286,6 +286,30 @@ def test_phone_dictations(caller, dictation) -> None:
     assert final["slots"]["phone"] == "+79161234567"
 
 
+def test_garbled_dictation_is_asked_again_and_keeps_the_booking(caller) -> None:
+    """ASR dropped a digit group ("сто двадцать три" heard as "двадцать, три"): the numbers are a
+    failed phone, not a new time ("шестнадцать двадцать"); the booking stays, the phone is re-asked."""
+    call = caller("phone-garbled")
+    call.start()
+    call.say("я Ольга хочу на мрт колена в пятницу в два часа дня")
+    answers = dict(COOPERATIVE)
+    answers["ASK_PHONE"] = "восемь девятьсот шестнадцать двадцать три сорок пять шестьдесят семь"
+    for _ in range(30):
+        if call.last["state"] == "ASK_PHONE":
+            break
+        call.say(answers.get(call.last["state"], "да"))
+    assert call.last["state"] == "ASK_PHONE"
+    booked_at = call.last["slots"]["appointment_datetime"]
+    assert booked_at == f"{FRIDAY}T14:00:00+03:00"
+    call.say(answers["ASK_PHONE"])
+    assert call.last["state"] == "ASK_PHONE"
+    assert call.last["slots"]["appointment_datetime"] == booked_at
+    assert call.last["slots"].get("phone") is None
+    call.say("восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь")
+    assert call.last["slots"]["phone"] == "+79161234567"
+    assert call.last["slots"]["appointment_datetime"] == booked_at
+
+
 @pytest.mark.parametrize(
     ("utterance", "expected"),
     [

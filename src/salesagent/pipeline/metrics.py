@@ -31,6 +31,8 @@ BARGE_INS = Counter(
 ERRORS = Counter(
     "salesagent_voice_errors_total", "Failures per component (asr, tts, dialog, record).", ["component"]
 )
+for _component in ("asr", "tts", "dialog", "record"):
+    ERRORS.labels(component=_component)  # exported at 0 from the start, so /metrics shows them before any error
 SILENCE_PROMPTS = Counter("salesagent_voice_silence_prompts_total", "'Вы меня слышите?' prompts said.")
 
 

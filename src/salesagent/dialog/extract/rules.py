@@ -68,6 +68,9 @@ def _negated(utt: Utterance, m: Match) -> bool:
     return False
 
 
+_DICTATION_NUMBERS = 4  # number groups in one answer to "your phone?" that make it a dictation
+
+
 class RuleExtractor:
     """Implements :class:`~salesagent.dialog.extract.base.Extractor` with rules only."""
 
@@ -128,7 +131,12 @@ class RuleExtractor:
             out.phone, out.phone_tail = phone.phone, phone.tail
             claimed |= phone.claimed
 
-        dated = self._guard("date", lambda: extract_date(utt, ctx.now, ctx.profile, claimed, expected), None)
+        # A number being dictated that did not parse as a phone (ASR dropped a group) is a garbled
+        # phone, not "16:20": it must not move the booking. The question is asked again instead.
+        no_phone = phone is None or (phone.phone is None and phone.tail is None)
+        dictating = no_phone and "phone" in expected and sum(t.isdigit() for t in utt.tokens) >= _DICTATION_NUMBERS
+        dated = None if dictating else self._guard(
+            "date", lambda: extract_date(utt, ctx.now, ctx.profile, claimed, expected), None)
         if dated is not None and dated.request is not None:
             out.date = dated.request
             claimed |= dated.claimed
