@@ -1,0 +1,113 @@
+"""Whole simulated phone calls at once: voice-to-voice latency, CPU and memory per call.
+
+N simulated callers (the ``quick`` persona by default: festival + sox voice, 8 kHz, talks over the
+agent) call ONE in-process agent over the real mod_audio_fork WebSocket path, exactly like
+``salesagent demo``; all calls share one Whisper model and one decode queue. For each level it
+prints voice-to-voice p50/p95 (end of caller speech -> first agent audio frame on the wire, as
+the agent measures it), the mean of each stage, how many calls booked, and CPU seconds and RSS
+growth per call. Run: ``python bench/bench_calls.py --calls 1 5 10 20``.
+
+On a 2-core CPU the decode queue is the bottleneck (a Whisper base decode is ~0.6 s of CPU); the
+same script runs on a GPU with ``SALESAGENT_ASR_DEVICE=cuda SALESAGENT_ASR_MODEL_PATH=...``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def _level(stack, persona, n: int, cache: Path, max_call_s: float) -> dict:
+    from salesagent.demo.runner import run_calls
+
+    cpu0, rss0, t0 = _cpu_s(), _rss_mb(), time.perf_counter()
+    outcomes = await run_calls(stack, [persona] * n, voice_cache=cache, max_call_s=max_call_s, stagger_s=0.3)
+    wall = time.perf_counter() - t0
+    v2v: list[float] = []
+    stages: dict[str, list[float]] = {}
+    for outcome in outcomes:
+        for turn in outcome.report.get("latency", {}).get("turns", []):
+            if turn.get("voice_to_voice_ms") is not None:
+                v2v.append(turn["voice_to_voice_ms"])
+            for stage, ms in (turn.get("stages_ms") or {}).items():
+                stages.setdefault(stage, []).append(ms)
+    return {
+        "calls": n,
+        "booked": sum(o.status == "booked" for o in outcomes),
+        "turns": len(v2v),
+        "p50": _pct(v2v, 0.5),
+        "p95": _pct(v2v, 0.95),
+        "stages": {k: statistics.fmean(v) for k, v in stages.items()},
+        "cpu_per_call_s": (_cpu_s() - cpu0) / n,
+        "rss_per_call_mb": max(0.0, _rss_mb() - rss0) / n,
+        "wall_s": wall,
+    }
+
+
+async def main(levels: list[int], persona_name: str, max_call_s: float) -> None:
+    from salesagent.config import get_settings
+    from salesagent.demo.persona import load_persona
+    from salesagent.services.app import VoiceStack
+
+    os.environ.setdefault("SALESAGENT_NOW", "2026-11-25T11:00:00+03:00")
+    os.environ.setdefault("SALESAGENT_DATA_DIR", tempfile.mkdtemp(prefix="bench-calls-"))
+    get_settings.cache_clear()
+    persona = load_persona(persona_name)
+    stack = VoiceStack.build()
+    cache = Path(get_settings().ensure_data_dir()) / "bench-voice"
+    print(f"engine {stack.engine.name}, ASR workers {stack.asr.workers}, persona {persona.name}, "
+          f"{os.cpu_count()} CPUs, base RSS {_rss_mb():.0f} MB", flush=True)
+    rows = []
+    try:
+        for n in levels:
+            row = await _level(stack, persona, n, cache, max_call_s)
+            rows.append(row)
+            print(f"  {n} calls done in {row['wall_s']:.0f} s", file=sys.stderr, flush=True)
+    finally:
+        stack.close()
+    stage_names = ("endpointing", "asr", "dialog", "tts_first_chunk")
+    header = (f"{'calls':>5} {'booked':>6} {'turns':>5} {'v2v p50 ms':>10} {'v2v p95 ms':>10} "
+              + " ".join(f"{s[:10]:>10}" for s in stage_names) + f" {'CPU s/call':>10} {'RSS MB/call':>11}")
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        print(f"{r['calls']:>5} {r['booked']:>6} {r['turns']:>5} {r['p50']:>10.0f} {r['p95']:>10.0f} "
+              + " ".join(f"{r['stages'].get(s, float('nan')):>10.0f}" for s in stage_names)
+              + f" {r['cpu_per_call_s']:>10.1f} {r['rss_per_call_mb']:>11.1f}")
+    print("(stage columns: mean ms per turn; v2v = end of caller speech -> first agent audio frame sent)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, nargs="+", default=[1, 5, 10, 20])
+    parser.add_argument("--persona", default="quick")
+    parser.add_argument("--max-call-s", type=float, default=300.0)
+    args = parser.parse_args()
+    asyncio.run(main(args.calls, args.persona, args.max_call_s))
