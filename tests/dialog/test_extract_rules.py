@@ -316,6 +316,16 @@ def test_intents(run, text, intent):
     assert intent in run(text).intents
 
 
+@pytest.mark.parametrize("text", ["Дай.", "Даа", "да да да"])
+def test_a_drawn_out_da_misheard_by_asr_is_yes(run, text):
+    assert run(text).intents == {Intent.YES}
+
+
+@pytest.mark.parametrize("text", ["дайте подумать", "дай мне минуту"])
+def test_dai_inside_a_sentence_is_not_yes(run, text):
+    assert Intent.YES not in run(text).intents
+
+
 def test_dont_know_is_not_no(run):
     assert run("не знаю").intents == {Intent.DONT_KNOW}
 

@@ -29,8 +29,14 @@ def warm_up() -> None:
     _acts()
 
 
+# Whole answers that Whisper writes for a drawn-out "да" on a phone line ("Дай.", "Даа").
+_HEARD_AS_YES = frozenset({("дай",), ("даа",), ("дааа",), ("да", "да", "да")})
+
+
 def extract_acts(utt: Utterance) -> list[Intent]:
     """Acts in utterance order (deduplicated)."""
+    if tuple(utt.tokens) in _HEARD_AS_YES:
+        return [Intent.YES]
     seen: list[Intent] = []
     for match in _acts().find(utt):
         intent = Intent(match.key)
