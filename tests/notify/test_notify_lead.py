@@ -77,5 +77,13 @@ def test_appointment_is_shown_in_clinic_time_zone():
 def test_naive_end_time_and_bad_call_id_are_rejected():
     with pytest.raises(ValidationError, match="timezone-aware"):
         Lead(call_id="x3", ended_at=datetime(2026, 11, 25, 11, 0), slots=DialogSlots(), status="booked")
-    with pytest.raises(ValidationError, match="call_id"):
-        Lead(call_id="../../etc", ended_at=datetime(2026, 11, 25, tzinfo=UTC), slots=DialogSlots(), status="booked")
+    for bad in ("", "two words", "tab\tid", "x" * 257):
+        with pytest.raises(ValidationError, match="call_id"):
+            Lead(call_id=bad, ended_at=datetime(2026, 11, 25, tzinfo=UTC), slots=DialogSlots(), status="booked")
+
+
+def test_a_sip_call_id_is_a_valid_lead_id():
+    """Bridges hand over ids we do not choose: the lead of a SIP call must never be refused."""
+    lead = Lead(call_id="1-18806@10.0.0.5", ended_at=datetime(2026, 11, 25, tzinfo=UTC), slots=DialogSlots(),
+                status="abandoned")
+    assert lead.to_row("Europe/Moscow")[-1] == "1-18806@10.0.0.5"

@@ -104,12 +104,19 @@ def test_call_records_saved_beside_the_lead_and_expired_by_retention(tmp_path):
         assert w.getframerate() == 16000
     with pytest.raises(CallRecordError, match="not a WAV"):
         store.save_recording("call-1", b"ID3\x00 mp3 bytes" * 10)
-    with pytest.raises(CallRecordError, match="bad call id"):
-        store.save_report("../escape", {})
+    # ids the bridges hand over are kept, in a safe folder of their own: a SIP Call-ID, a path
+    sip = store.save_report("1-18806@127.0.0.1", {"n": 1})
+    escape = store.save_report("../escape", {"n": 2})
+    for path in (sip, escape):
+        assert path.resolve().is_relative_to(store.root.resolve()) and path.parent.parent.parent == store.root
+    assert sip.parent != escape.parent and store.load_report("1-18806@127.0.0.1") == {"n": 1}
+    assert store.load_report("../escape") == {"n": 2}
+    with pytest.raises(CallRecordError, match="empty call id"):
+        store.save_report("", {})
     # the folder's day is today (UTC); 30 days later it is still kept, 31 days later it is gone
     day = date.fromisoformat(report_path.parent.parent.name)
     assert store.cleanup(today=date.fromordinal(day.toordinal() + 30)) == 0
-    assert store.cleanup(today=date.fromordinal(day.toordinal() + 31)) == 1
+    assert store.cleanup(today=date.fromordinal(day.toordinal() + 31)) == 3
     assert store.find("call-1") is None
 
 

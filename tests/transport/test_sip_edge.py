@@ -555,6 +555,61 @@ async def test_sipp_call_through_the_real_audiofork_bridge(
     assert fork_closed and fork_closed[0]["context"]["ended_by"] == "caller", "\n".join(edge.log_lines[-30:])
 
 
+async def test_sipp_call_to_the_voice_agent_moves_the_dialog_forward(
+    voice_stack, caller_pcap: Path, tmp_path: Path
+) -> None:
+    """The product path end to end: SIPp -> SIP edge (pjsua2) -> mod_audio_fork WebSocket -> the
+    real VoiceAgent (Silero VAD, Whisper base, dialog engine, festival TTS) -> RTP back.
+
+    The caller says "... хочу записаться на МРТ коленного сустава в пятницу": the agent's speech
+    must come back as RTP, and the caller's words must have moved the dialog past the greeting
+    with the study taken from them.
+    """
+    import uvicorn
+
+    from salesagent.demo.runner import CallHub
+    from salesagent.services.app import AppParts, create_voice_app
+    from salesagent.transport.config import TelephonySettings
+
+    hub = CallHub()
+    app = create_voice_app(voice_stack, telephony=TelephonySettings(enable_audiosocket=False),
+                           parts=AppParts(asr_gateway=False, tts_gateway=False, lead_worker=False), observer=hub)
+    port = free_tcp_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
+    serving = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    capture = RtpCapture.open()
+    sniffer = asyncio.create_task(capture.run())
+    try:
+        async with sip_edge(f"ws://127.0.0.1:{port}/audiofork") as edge:
+            rc, screen = await run_sipp("uac_pcap.xml", edge.port, tmp_path, capture=capture, pcap=caller_pcap,
+                                        hold_ms=12000)
+        call_ids = list(hub.events)
+        assert len(call_ids) == 1, call_ids
+        ended = await hub.wait_ended(call_ids[0], 30)
+    finally:
+        sniffer.cancel()
+        capture.sock.close()
+        server.should_exit = True
+        await asyncio.wait_for(serving, 15)
+    assert sipp_succeeded(rc, screen), screen[-3000:]
+    assert voiced_seconds(capture.pcm()) > 1.0, "the agent said nothing the caller could hear"
+    kinds = [kind for _, kind, _ in hub.events[call_ids[0]]]
+    assert "caller" in kinds, f"no caller turn was recognised: {kinds}"
+    session = voice_stack.dialog.store.get(call_ids[0])
+    assert session is not None, "the call's session was not kept"
+    assert len(session.path) > 1 and session.state.value != "GREETING", session.path
+    heard = [d["text"] for _, kind, d in hub.events[call_ids[0]] if kind == "caller"]
+    # the caller's words reached the dialog and were understood: "в пятницу" is Friday 27 Nov
+    request = session.progress.date_request
+    assert request is not None and request.day is not None and request.day.isoformat() == "2026-11-27", heard
+    assert ended.get("status") == "abandoned"  # the caller hung up before booking; the lead is kept
+
+
 # --- baresip as the caller -----------------------------------------------------------------------
 def write_wav(path: Path, pcm: bytes) -> None:
     with wave.open(str(path), "wb") as wav:

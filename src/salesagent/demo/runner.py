@@ -69,7 +69,9 @@ class AgentServer:
         return f"{scheme}://{self.host}:{self.port}{path}"
 
     async def __aenter__(self) -> AgentServer:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets that say so, and without it Nagle
+        # holds a small write (killAudio) until the peer's next packet (~20 ms) or its delayed ACK.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, self.port))
         self.port = sock.getsockname()[1]

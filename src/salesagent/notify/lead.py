@@ -39,7 +39,9 @@ STATUS_RU: dict[CallStatus, str] = {
     CallStatus.ABANDONED: "звонок прерван",
 }
 
-CALL_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$"
+# Any id a bridge hands over: a SIP Call-ID is "1-18806@10.0.0.5" (and may hold "/"). Only
+# whitespace and control characters are refused; files use CallRecordStore.folder_name().
+CALL_ID_PATTERN = r"^[^\s\x00-\x1f\x7f]{1,256}$"
 
 
 class Lead(BaseModel):

@@ -9,6 +9,7 @@ runs hourly (and ``salesagent leads cleanup`` runs on demand). Files are written
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -54,20 +55,34 @@ class CallRecordStore:
     def _today(self) -> date:
         return datetime.now(UTC).date()
 
+    @staticmethod
+    def folder_name(call_id: str) -> str:
+        """The call id itself when it is a safe file name, else a safe name that stays unique.
+
+        Bridges hand us ids we do not choose: a SIP Call-ID is ``1-18806@10.0.0.5`` and may hold
+        ``/``. Rejecting them would lose the call's report, so unsafe characters become ``_`` and a
+        hash of the whole id keeps two such ids apart (and ``../x`` can never leave the folder)."""
+        if not call_id:
+            raise CallRecordError("empty call id")
+        if _CALL_ID.match(call_id) and ".." not in call_id:
+            return call_id
+        safe = re.sub(r"[^A-Za-z0-9._:-]", "_", call_id).strip("._")[:100] or "call"
+        return f"{safe}-{hashlib.sha256(call_id.encode('utf-8')).hexdigest()[:10]}"
+
     def _dir_for(self, call_id: str, create: bool) -> Path:
-        if not _CALL_ID.match(call_id):
-            raise CallRecordError(f"bad call id {call_id!r}: letters, digits and ._:- only, up to 128")
+        name = self.folder_name(call_id)
         existing = self.find(call_id)
         if existing is not None or not create:
-            return existing or self.root / self._today().isoformat() / call_id
-        return self.root / self._today().isoformat() / call_id
+            return existing or self.root / self._today().isoformat() / name
+        return self.root / self._today().isoformat() / name
 
     def find(self, call_id: str) -> Path | None:
         """The folder holding this call's records, if any."""
         if not self.root.is_dir():
             return None
+        name = self.folder_name(call_id)
         for day in sorted(self.root.iterdir(), reverse=True):
-            candidate = day / call_id
+            candidate = day / name
             if _DAY.match(day.name) and candidate.is_dir():
                 return candidate
         return None

@@ -24,7 +24,7 @@ from salesagent.dialog.service import DialogService, UnknownSession, session_vie
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
-SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:\-]{1,128}$"
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_.:@+\-]{1,128}$"  # "@": SIP Call-IDs
 
 
 class DialogRequest(BaseModel):
