@@ -213,6 +213,12 @@ class SimulatedCaller:
                     seen = len(latest.history)
                     state = latest.state.value
             text = self.persona.line(state, attempts[state])
+            heard = await self._session()
+            correction = self.persona.correction_for(state, heard.slots.phone if heard else None,
+                                                     attempts["phone-correction"])
+            if correction is not None:
+                text = correction
+                attempts["phone-correction"] += 1
             line = SaidLine(state, text, attempts[state], time.monotonic(), 0.0)
             attempts[state] += 1
             pcm = await self.voice.get(text)

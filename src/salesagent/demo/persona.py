@@ -36,6 +36,18 @@ class Persona(BaseModel):
     expect_status: str = "booked"
     lines: dict[str, list[str]]
     default: list[str] = Field(default_factory=lambda: ["Да."])
+    phone: str | None = Field(default=None, pattern=r"^\+7\d{10}$",
+                              description="The number the persona dictates; a read-back that differs is corrected.")
+    phone_correction: list[str] = Field(default_factory=list,
+                                        description="What the persona says when the agent read back another number.")
+
+    def correction_for(self, state: str, heard_phone: str | None, attempt: int) -> str | None:
+        """A real caller listens to the read-back: at the confirmation, a wrong number is corrected."""
+        if state != "CONFIRM_APPOINTMENT" or not self.phone or not self.phone_correction or heard_phone is None:
+            return None
+        if heard_phone == self.phone:
+            return None
+        return self.phone_correction[min(attempt, len(self.phone_correction) - 1)]
 
     def line(self, state: str, attempt: int) -> str:
         """The line for ``state`` on the ``attempt``-th time it is asked (0-based); the last repeats."""
@@ -44,7 +56,7 @@ class Persona(BaseModel):
 
     def all_lines(self) -> list[str]:
         seen: dict[str, None] = {}
-        for options in (*self.lines.values(), self.default):
+        for options in (*self.lines.values(), self.default, self.phone_correction):
             for text in options:
                 seen.setdefault(text, None)
         return list(seen)
