@@ -516,34 +516,22 @@ async def test_sipp_call_through_the_real_audiofork_bridge(
     the full voice pipeline). With echo, the caller must hear their own speech back.
     """
     try:
-        import uvicorn
-
+        from salesagent.demo.runner import AgentServer
         from salesagent.transport.server import create_app, load_handler
     except ImportError as exc:
         pytest.skip(f"salesagent.transport audiofork server not importable yet: {exc}")
     spec = os.environ.get("SALESAGENT_SIP_TEST_HANDLER", "echo")
-    port = free_tcp_port()
-    config = uvicorn.Config(create_app(load_handler(spec)), host="127.0.0.1", port=port, log_config=None,
-                            lifespan="on")
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     capture = RtpCapture.open()
     sniffer = asyncio.create_task(capture.run())
     try:
-        async with sip_edge(f"ws://127.0.0.1:{port}/audiofork") as edge:
+        async with AgentServer(create_app(load_handler(spec))) as server, \
+                sip_edge(server.url("/audiofork")) as edge:
             rc, screen = await run_sipp("uac_pcap.xml", edge.port, tmp_path, capture=capture, pcap=caller_pcap,
                                         hold_ms=8000)
         logged = edge.log_messages()  # after the edge stopped: every line is in
     finally:
         sniffer.cancel()
         capture.sock.close()
-        server.should_exit = True
-        await asyncio.wait_for(serving, 10)
     assert sipp_succeeded(rc, screen), screen[-3000:]
     heard = capture.pcm()
     if spec == "echo":
@@ -565,37 +553,26 @@ async def test_sipp_call_to_the_voice_agent_moves_the_dialog_forward(
     must come back as RTP, and the caller's words must have moved the dialog past the greeting
     with the study taken from them.
     """
-    import uvicorn
-
-    from salesagent.demo.runner import CallHub
+    from salesagent.demo.runner import AgentServer, CallHub
     from salesagent.services.app import AppParts, create_voice_app
     from salesagent.transport.config import TelephonySettings
 
     hub = CallHub()
     app = create_voice_app(voice_stack, telephony=TelephonySettings(enable_audiosocket=False),
                            parts=AppParts(asr_gateway=False, tts_gateway=False, lead_worker=False), observer=hub)
-    port = free_tcp_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on"))
-    serving = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "uvicorn did not start"
     capture = RtpCapture.open()
     sniffer = asyncio.create_task(capture.run())
     try:
-        async with sip_edge(f"ws://127.0.0.1:{port}/audiofork") as edge:
-            rc, screen = await run_sipp("uac_pcap.xml", edge.port, tmp_path, capture=capture, pcap=caller_pcap,
-                                        hold_ms=12000)
-        call_ids = list(hub.events)
-        assert len(call_ids) == 1, call_ids
-        ended = await hub.wait_ended(call_ids[0], 30)
+        async with AgentServer(app) as server:
+            async with sip_edge(server.url("/audiofork")) as edge:
+                rc, screen = await run_sipp("uac_pcap.xml", edge.port, tmp_path, capture=capture,
+                                            pcap=caller_pcap, hold_ms=12000)
+            call_ids = list(hub.events)
+            assert len(call_ids) == 1, call_ids
+            ended = await hub.wait_ended(call_ids[0], 30)
     finally:
         sniffer.cancel()
         capture.sock.close()
-        server.should_exit = True
-        await asyncio.wait_for(serving, 15)
     assert sipp_succeeded(rc, screen), screen[-3000:]
     assert voiced_seconds(capture.pcm()) > 1.0, "the agent said nothing the caller could hear"
     kinds = [kind for _, kind, _ in hub.events[call_ids[0]]]
