@@ -123,6 +123,16 @@ class Caller:
             self.say(line)
         return self.last
 
+    def answer_until(self, state: str, answers: dict[str, str], limit: int = 30) -> dict:
+        """Answer from a state -> utterance map until the agent asks from ``state``."""
+        for _ in range(limit):
+            if self.last["state"] == state:
+                return self.last
+            current = self.last["state"]
+            assert current in answers, f"no scripted answer for {current}; reply was {self.last['reply']!r}"
+            self.say(answers[current])
+        raise AssertionError(f"the call never reached {state}")
+
     def answer_until_done(self, answers: dict[str, str], limit: int = 40) -> dict:
         """Answer whatever the agent asks from a state -> utterance map, until the call ends."""
         if not self.last:

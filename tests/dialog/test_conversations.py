@@ -115,10 +115,7 @@ def test_corrections_replace_the_slot(caller) -> None:
     call.say("я Ольга хочу на мрт колена")
     answers = dict(COOPERATIVE)
     answers["ASK_APPOINTMENT_DATE"] = "в пятницу в два часа дня"
-    for _ in range(30):
-        if call.last["state"] == "CONFIRM_TIME":
-            break
-        call.say(answers[call.last["state"]])
+    call.answer_until("CONFIRM_TIME", answers)
     call.say("нет не в пятницу а в субботу")
     assert call.last["state"] in ("OFFER_APPOINTMENT_TIMES", "CONFIRM_TIME")
     for _ in range(30):
@@ -141,10 +138,7 @@ def test_not_understood_essential_question_ends_in_callback(caller) -> None:
     call.start()
     call.say("я Ольга хочу на мрт колена в пятницу в два часа дня")
     answers = dict(COOPERATIVE)
-    for _ in range(30):
-        if call.last["state"] == "ASK_PHONE":
-            break
-        call.say(answers[call.last["state"]])
+    call.answer_until("ASK_PHONE", answers)
     states = []
     for _ in range(3):
         call.say("ну это самое как его")
@@ -294,11 +288,7 @@ def test_garbled_dictation_is_asked_again_and_keeps_the_booking(caller) -> None:
     call.say("я Ольга хочу на мрт колена в пятницу в два часа дня")
     answers = dict(COOPERATIVE)
     answers["ASK_PHONE"] = "восемь девятьсот шестнадцать двадцать три сорок пять шестьдесят семь"
-    for _ in range(30):
-        if call.last["state"] == "ASK_PHONE":
-            break
-        call.say(answers.get(call.last["state"], "да"))
-    assert call.last["state"] == "ASK_PHONE"
+    call.answer_until("ASK_PHONE", answers)
     booked_at = call.last["slots"]["appointment_datetime"]
     assert booked_at == f"{FRIDAY}T14:00:00+03:00"
     call.say(answers["ASK_PHONE"])
