@@ -2,7 +2,9 @@
 
 ``{"timestamp", "level", "service", "message", "context": {...}}``. Pass structured context with
 ``log.info("FSM transition", extra={"context": {...}})``. Phone numbers and names in the context
-are masked unless ``SALESAGENT_LOG_PII`` is set, so logs can leave the clinic.
+are masked unless ``SALESAGENT_LOG_PII`` is set, so logs can leave the clinic. So are caller
+numbers in URLs inside a message: FreeSWITCH passes ``/audiofork?caller=+79161234567`` and
+uvicorn's access and WebSocket lines print the whole path with its query.
 """
 
 from __future__ import annotations
@@ -13,9 +15,14 @@ import re
 import sys
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import unquote_plus
 
-_PII_KEYS = {"phone", "client_name", "caller_id", "name"}
+_CALLER_KEYS = {"caller", "from", "caller_id_number", "calleridnumber", "ani"}
+"""Where the bridges read the caller's number (``?caller=`` of /audiofork, Twilio's ``From``...)."""
+_PHONE_KEYS = {"phone", "caller_id", *_CALLER_KEYS}
+_PII_KEYS = {"client_name", "name", *_PHONE_KEYS}
 _PHONE_RE = re.compile(r"\+?\d[\d\- ]{8,}\d")
+_QUERY_PII_RE = re.compile(r"(?i)([?&;](?:caller|from|caller_id_number|callerIdNumber|ani|phone)=)([^&;\s\"']*)")
 
 
 def mask_phone(value: str) -> str:
@@ -27,12 +34,20 @@ def mask_phone(value: str) -> str:
 
 
 def mask_value(key: str, value: Any) -> Any:
+    key = key.lower()
     if value is None or key not in _PII_KEYS:
         return value
     text = str(value)
-    if key in ("phone", "caller_id"):
+    if key in _PHONE_KEYS:
         return mask_phone(text)
     return text[:1] + "***" if text else text
+
+
+def mask_query(text: str) -> str:
+    """Caller numbers in URL query parameters (``?caller=%2B79161234567``) -> ``+7916***4567``."""
+    if "=" not in text:
+        return text
+    return _QUERY_PII_RE.sub(lambda m: m.group(1) + (mask_phone(unquote_plus(m.group(2))) if m.group(2) else ""), text)
 
 
 def mask_context(context: dict[str, Any]) -> dict[str, Any]:
@@ -61,7 +76,7 @@ class JsonFormatter(logging.Formatter):
             ),
             "level": record.levelname,
             "service": getattr(record, "service", None) or self.service,
-            "message": record.getMessage(),
+            "message": mask_query(record.getMessage()) if self.mask_pii else record.getMessage(),
             "context": context,
         }
         if record.exc_info:

@@ -48,7 +48,8 @@ def test_every_phrase_and_faq_renders(profile) -> None:
     session = _session(profile)
     today = session.created_at.date()
     extra = {"date_phrase": "в пятницу", "free_times": "10:30", "study": "КТ коленного сустава",
-             "price": "3500 рублей", "discount_name": "скидка пенсионерам"}
+             "price": "3500 рублей", "discount_name": "скидка пенсионерам",
+             "not_offered": "маммографию"}
     for name, raw in profile.templates.phrases.items():
         for index in range(len(raw) if isinstance(raw, list) else 1):
             text = renderer.phrase(name, session, today, index=index, **extra)
@@ -64,5 +65,9 @@ def test_farewell_per_status(profile) -> None:
         session.slots.fill("status", status, Provenance(turn=2, utterance=""))
         text = renderer.farewell(session, session.created_at.date())
         assert text and "{" not in text
-    session.slots.fill("status", CallStatus.BOOKED, Provenance(turn=2, utterance=""))
+    # A non-booked status moved the time away (no phantom booking); a real booking sets it again.
+    assert session.slots.appointment_datetime is None
+    booked_at = datetime.fromisoformat("2026-11-27T14:30:00+03:00")
+    session.slots.fill("appointment_datetime", booked_at, Provenance(turn=3, utterance=""))
+    session.slots.fill("status", CallStatus.BOOKED, Provenance(turn=3, utterance=""))
     assert "27 ноября" in renderer.farewell(session, session.created_at.date())

@@ -257,7 +257,7 @@ def test_two_callers_never_get_the_same_slot(caller) -> None:
     assert first.last["slots"]["appointment_datetime"] == f"{FRIDAY}T14:00:00+03:00"
     # the second caller is told the time is gone and gets other times
     assert not second.last["done"]
-    final = second.answer_until_done({**COOPERATIVE, "OFFER_APPOINTMENT_TIMES": "да давайте"})
+    final = second.answer_until_done({**COOPERATIVE, "OFFER_APPOINTMENT_TIMES": "да давайте самое раннее"})
     assert final["slots"]["appointment_datetime"] != first.last["slots"]["appointment_datetime"]
 
 

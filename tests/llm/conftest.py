@@ -41,7 +41,7 @@ def llama_server() -> Iterator[LlamaCppServer]:
 @pytest.fixture(scope="session")
 def real_settings(llama_server: LlamaCppServer) -> LLMSettings:
     return LLMSettings(LLM_BASE_URL=llama_server.base_url, LLM_MODEL=llama_server.alias, LLM_BACKEND="llamacpp",
-                       budget_ms=REAL_BUDGET_MS, max_retries=0, extraction=True, rephrase=True)
+                       budget_ms=REAL_BUDGET_MS, max_retries=0, rephrase=True)
 
 
 def completion(content: str) -> dict[str, Any]:
@@ -103,7 +103,7 @@ class WirePeer:
     def settings(self, **overrides: Any) -> LLMSettings:
         values: dict[str, Any] = {"LLM_BASE_URL": self.base_url, "LLM_MODEL": "peer", "LLM_BACKEND": "vllm",
                                   "budget_ms": 800, "max_retries": 2, "backoff_ms": 20,
-                                  "extraction": True, "rephrase": True}
+                                  "rephrase": True}
         values.update(overrides)
         return LLMSettings(**values)
 

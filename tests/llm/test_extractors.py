@@ -23,7 +23,7 @@ def test_values_the_profile_lacks_are_rejected(peer, make_context):
                                            "contraindications": ["pacemaker", "tattoo"], "faq": ["price", "horoscope"],
                                            "intents": ["yes", "dance"], "phone": "12345", "age": 430})}]
     before = metric("salesagent_llm_rejected_values_total", field="contraindications", variant="baseline")
-    result = LLMExtractor(peer.settings()).extract("текст", make_context())
+    result = LLMExtractor(peer.settings()).extract("я ольга", make_context())
     assert result.body_part is None and result.modality is None
     assert result.contraindications == ["pacemaker"]
     assert result.faq == ["price"]

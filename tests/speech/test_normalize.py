@@ -125,6 +125,8 @@ def _representative_values(profile) -> dict[str, str]:
         "farewell": "Спасибо, Мария! Вы записаны " + russian.appointment(when, today) + ".",
         "discount_name": "скидка пенсионерам",
         "limit": "130",
+        "screening_list": Renderer(profile).screening_list("mri"),
+        "not_offered": "маммографию и рентген",
     })
     return values
 

@@ -9,11 +9,11 @@ import uuid
 
 import pytest
 
+from salesagent.speech.sentences import split_sentences
 from salesagent.speech.tts.audio import rms_dbfs
 from salesagent.speech.tts.cache import FileCache, LayeredCache, RedisCache, cache_key
 from salesagent.speech.tts.festival import FestivalEngine
 from salesagent.speech.tts.prerender import frequent_phrases, prerender
-from salesagent.speech.tts.sentences import split_sentences
 from salesagent.speech.tts.synthesizer import BadRequestError, SpeechSynthesizer
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -69,12 +69,12 @@ def _service(settings, leads: bool = True):
     from salesagent.clinic.profile import ProfileError
     from salesagent.clock import ClockError
     from salesagent.dialog.store import StoreUnavailable
-    from salesagent.services.factory import build_service
+    from salesagent.services.factory import StartupError, build_service
 
     try:
         return build_service(settings, leads=leads)
-    except (ProfileError, StoreUnavailable, ClockError) as exc:
-        raise fail(str(exc)) from None
+    except (ProfileError, StoreUnavailable, ClockError, StartupError) as exc:
+        raise fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
 
 @app.command()

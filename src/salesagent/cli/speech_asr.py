@@ -19,6 +19,7 @@ def serve_asr(host: str | None = None, port: int | None = None) -> None:
     from salesagent.logs import setup_logging
     from salesagent.speech.asr.whisper import AsrConfigError
     from salesagent.speech.config import AsrSettings, VadSettings
+    from salesagent.transport.wsutil import WS_MAX_SIZE
 
     try:
         shared = get_settings()
@@ -34,7 +35,8 @@ def serve_asr(host: str | None = None, port: int | None = None) -> None:
 
     import uvicorn
 
-    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None)
+    uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None,
+                ws_max_size=WS_MAX_SIZE)
 
 
 def _load_settings(cls):

@@ -43,12 +43,17 @@ def _load(cls):
 
 
 def build_stack(asr_workers: int | None = None):
-    """Load the dialog, Whisper and the TTS once; configuration errors exit 2 with one line."""
-    from salesagent.clinic.profile import ProfileError
+    """Load the dialog, Whisper and the TTS once; configuration errors exit 2 with one line.
+
+    The dialog (profile, clock, extractor and its LLM server, store) is built first: a
+    configuration error there is reported before seconds go into loading the speech models.
+    """
+    from salesagent.clinic.profile import ProfileError, load_profile
     from salesagent.config import Settings
     from salesagent.dialog.store import StoreUnavailable
     from salesagent.pipeline.config import VoiceSettings
     from salesagent.services.app import VoiceStack
+    from salesagent.services.factory import build_service
     from salesagent.speech.asr.whisper import AsrConfigError
     from salesagent.speech.config import AsrSettings, VadSettings
     from salesagent.speech.tts import TtsError
@@ -58,7 +63,8 @@ def build_stack(asr_workers: int | None = None):
     if asr_workers:
         asr = asr.model_copy(update={"workers": asr_workers})
     try:
-        return VoiceStack.build(settings, voice=_load(VoiceSettings), asr=asr, vad=_load(VadSettings))
+        dialog = build_service(settings, load_profile(settings.profile_path))
+        return VoiceStack.build(settings, dialog=dialog, voice=_load(VoiceSettings), asr=asr, vad=_load(VadSettings))
     except (AsrConfigError, TtsError, ProfileError, StoreUnavailable, OSError, ValueError) as exc:
         raise _fail(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from None
 
@@ -199,13 +205,15 @@ def serve_voice(host: str, port: int, log_level: str | None = None) -> None:
     from salesagent.logs import setup_logging
     from salesagent.services.app import create_voice_app
     from salesagent.transport.config import TelephonySettings
+    from salesagent.transport.wsutil import WS_MAX_SIZE
 
     settings = get_settings()
     setup_logging("salesagent", log_level or settings.log_level, mask_pii=not settings.log_pii)
     stack = build_stack()
     telephony = _load(TelephonySettings)
     try:
-        uvicorn.run(create_voice_app(stack, telephony=telephony), host=host, port=port, log_config=None)
+        uvicorn.run(create_voice_app(stack, telephony=telephony), host=host, port=port, log_config=None,
+                    ws_max_size=max(WS_MAX_SIZE, telephony.max_frame_bytes + 4096))
     finally:
         stack.close()
 

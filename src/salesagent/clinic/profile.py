@@ -88,6 +88,10 @@ class Contraindication(_Strict):
     name: str
     aliases: list[str] = Field(min_length=1)
     applies_to: list[str] = Field(min_length=1, description="Modality ids this rules out.")
+    pregnancy: bool = Field(
+        default=False,
+        description="Also said as a term ('я на четвёртом месяце', 'срок двенадцать недель'), not only by alias.",
+    )
 
 
 class Discount(_Strict):
@@ -129,6 +133,11 @@ class FaqEntry(_Strict):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     triggers: list[str] = Field(min_length=1, description="Phrases (lemmatised fuzzy match).")
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Words that name the topic only inside a question ('а в выходные работаете?'): "
+        "'направление' in an answer is no question about documents.",
+    )
     answer: str
 
 
@@ -138,6 +147,14 @@ class Templates(_Strict):
 
     states: dict[str, list[str]]
     phrases: dict[str, str | list[str]]
+
+
+class NotOffered(_Strict):
+    """A study callers ask for that the clinic does not do: said plainly, never silently ignored."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(description="As the agent says it: 'маммографию', 'рентген'.")
+    aliases: list[str] = Field(min_length=1)
 
 
 class ClinicProfile(_Strict):
@@ -153,6 +170,7 @@ class ClinicProfile(_Strict):
     documents: list[str] = Field(min_length=1)
     schedule: Schedule
     faq: list[FaqEntry]
+    not_offered: list[NotOffered] = Field(default_factory=list)
     templates: Templates
     asr_prompt: str | None = Field(
         default=None,

@@ -59,6 +59,22 @@ def is_bookable(profile: ClinicProfile, when: datetime, now: datetime, booked: I
     return when not in {b.astimezone(profile.tz) for b in booked}
 
 
+def unavailable_reason(profile: ClinicProfile, when: datetime, now: datetime,
+                       booked: Iterable[datetime] = ()) -> str | None:
+    """Why ``when`` cannot be booked, so the caller hears the true reason: "passed" (already gone
+    or too soon), "beyond_horizon", "closed" (not a slot of that day's hours), "taken"; None if bookable."""
+    when = when.astimezone(profile.tz)
+    if when < now + timedelta(minutes=profile.schedule.min_lead_minutes):
+        return "passed"
+    if when.date() > (now + timedelta(days=profile.schedule.horizon_days)).date():
+        return "beyond_horizon"
+    if when not in day_slots(profile, when.date()):
+        return "closed"
+    if is_bookable(profile, when, now, booked):
+        return None
+    return "taken"
+
+
 def free_slots(
     profile: ClinicProfile,
     day: date,

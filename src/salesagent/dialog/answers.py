@@ -10,15 +10,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from salesagent.clinic.schedule import is_bookable, nearest_free
+from salesagent.clinic.schedule import PART_OF_DAY, is_bookable, nearest_free
 from salesagent.dialog.context import TurnContext
 from salesagent.dialog.extract.base import DateRequest, Intent
 from salesagent.dialog.planner import NO_COMPLAINTS, candidate_study
 from salesagent.dialog.slots import CallStatus
 from salesagent.dialog.states import State
-from salesagent.dialog.updates import choose_study, reprice
+from salesagent.dialog.updates import blocked_modalities, choose_study, reprice, say_unavailable
 
 Handler = Callable[[TurnContext], bool]
+
+
+MAX_REJECTED_TIMES = 3  # read-backs the caller may turn down before an administrator calls back
 
 
 def _yes(ctx: TurnContext) -> bool:
@@ -135,22 +138,39 @@ def _pick_time(ctx: TurnContext) -> bool:
     prog = ctx.session.progress
     if prog.proposed:
         return True
-    if ctx.changed and prog.date_request and prog.date_request.at is None:
+    chosen = _chosen_offer(ctx)
+    if chosen is None and ctx.changed and prog.date_request and prog.date_request.at is None:
         return True  # a new day or part of the day: the times are offered again, not a failure
-    chosen: datetime | None = None
-    number = ctx.ext.number
-    if number is not None and prog.offered:
-        if 1 <= number <= len(prog.offered) and number < 8:
-            chosen = prog.offered[number - 1]
-        else:
-            hour = number + 12 if number < 8 else number
-            chosen = next((s for s in prog.offered if s.hour == hour and s.minute == 0), None)
-    elif _yes(ctx) and prog.offered:
-        chosen = prog.offered[0]
     if chosen is not None and is_bookable(ctx.profile, chosen, ctx.now, ctx.booked):
         prog.proposed = chosen
         return True
     return False
+
+
+def _chosen_offer(ctx: TurnContext) -> datetime | None:
+    """The offered time the caller picked: by position ("второй вариант", "самое раннее"), by a
+    bare hour ("в три"), by part of day when one offer falls in it ("ближе к вечеру"). A bare
+    "давайте" agrees without choosing: it picks only when one time was offered."""
+    offered = ctx.session.progress.offered
+    if not offered:
+        return None
+    ext = ctx.ext
+    if ext.choice is not None:
+        return offered[ext.choice] if -len(offered) <= ext.choice < len(offered) else None
+    number = ext.number if not _no(ctx) else None  # "ни одно не подходит" picks none
+    if number is not None:
+        if 1 <= number <= len(offered) and number < 8:
+            return offered[number - 1]
+        hour = number + 12 if number < 8 else number
+        return next((s for s in offered if s.hour == hour and s.minute == 0), None)
+    part = ext.date.part_of_day if ext.date and not ext.date.day and not ext.date.at else None
+    if part is not None:
+        lo, hi = PART_OF_DAY[part]
+        inside = [s for s in offered if lo <= s.time() < hi]
+        return inside[0] if len(inside) == 1 else None
+    if _yes(ctx) and len(offered) == 1:
+        return offered[0]
+    return None
 
 
 def _confirm_time(ctx: TurnContext) -> bool:
@@ -162,11 +182,18 @@ def _confirm_time(ctx: TurnContext) -> bool:
             slots.fill("appointment_datetime", prog.proposed, ctx.provenance())
             prog.proposed = None
         else:
-            ctx.phrase("slot_taken")
+            say_unavailable(ctx, prog.proposed)
             prog.proposed = None
         return True
     if _no(ctx):
         prog.proposed = None
+        prog.rejected_times += 1
+        if prog.rejected_times > MAX_REJECTED_TIMES:
+            # picking and rejecting offered times for ever is no booking: a person calls back
+            ctx.events.append({"event": "progress_guard", "reason": "times_rejected"})
+            ctx.phrase("times_rejected_callback")
+            ctx.end(CallStatus.CALLBACK)
+            return True
         req = prog.date_request or DateRequest()
         prog.date_request = DateRequest(day=req.day, part_of_day=req.part_of_day)
         return True
@@ -218,8 +245,11 @@ def _confirm_appointment(ctx: TurnContext) -> bool:
     when = slots.appointment_datetime
     if when is None:
         return True
-    if not ctx.book(when):
-        ctx.phrase("slot_taken")
+    study = ctx.profile.studies_by_id.get(slots.study_id or "")
+    if study is None or study.modality in blocked_modalities(ctx):
+        return False  # never book without a study, or one the caller cannot have (safety re-checked)
+    if not is_bookable(ctx.profile, when, ctx.now, ctx.booked) or not ctx.book(when):
+        say_unavailable(ctx, when)
         slots.clear("appointment_datetime")
         prog.date_request = DateRequest(day=when.date())
         return True

@@ -20,7 +20,7 @@ from salesagent.dialog.context import TurnContext
 from salesagent.dialog.extract.base import Extraction, ExtractionContext, Extractor
 from salesagent.dialog.graph import build_graph
 from salesagent.dialog.planner import EXPECTED, Planner
-from salesagent.dialog.replies import Renderer
+from salesagent.dialog.replies import MANDATORY_STATES, Renderer
 from salesagent.dialog.session import Session, Turn
 from salesagent.dialog.states import State
 
@@ -37,6 +37,14 @@ class BookingLedger(Protocol):
     def book(self, when: datetime, session_id: str) -> bool: ...
 
 
+class Rephraser(Protocol):
+    """Rewords a template reply (``llm.rephrase.GroundedRephraser``); returns the template when it
+    may not be reworded. Defined here so the engine does not import the LLM package."""
+
+    def rephrase(self, state: str, template_reply: str, slots: Any, profile: ClinicProfile,
+                 history: Any = None, variant: str | None = None) -> str: ...
+
+
 class TurnResult(BaseModel):
     session_id: str
     reply: str
@@ -48,10 +56,18 @@ class TurnResult(BaseModel):
 
 
 class DialogEngine:
-    def __init__(self, profile: ClinicProfile, extractor: Extractor, ledger: BookingLedger | None = None) -> None:
+    """``rephraser`` and ``assign_variant`` are the optional LLM hooks (wired by services.factory):
+    a new session gets ``assign_variant(session_id)`` as its A/B variant, the extractor speaks
+    that variant (``with_variant``), and non-mandatory replies go through the rephraser."""
+
+    def __init__(self, profile: ClinicProfile, extractor: Extractor, ledger: BookingLedger | None = None, *,
+                 rephraser: Rephraser | None = None, assign_variant: Callable[[str], str] | None = None) -> None:
         self.profile = profile
         self.extractor = extractor
         self.ledger = ledger
+        self.rephraser = rephraser
+        self.assign_variant = assign_variant
+        self._by_variant: dict[str, Extractor] = {}
         self.renderer = Renderer(profile)
         self.planner = Planner(profile)
         self.graph = build_graph(self.planner)
@@ -61,7 +77,17 @@ class DialogEngine:
 
     def new_session(self, session_id: str, caller_id: str | None = None) -> Session:
         now = self.now()
-        return Session(session_id=session_id, created_at=now, updated_at=now, caller_id=caller_id)
+        variant = self.assign_variant(session_id) if self.assign_variant else None
+        return Session(session_id=session_id, created_at=now, updated_at=now, caller_id=caller_id, variant=variant)
+
+    def _extractor_for(self, variant: str | None) -> Extractor:
+        """The extractor speaking the session's prompt variant (one instance per variant)."""
+        make = getattr(self.extractor, "with_variant", None)
+        if not variant or make is None:
+            return self.extractor
+        if variant not in self._by_variant:
+            self._by_variant[variant] = make(variant)
+        return self._by_variant[variant]
 
     def extract(self, session: Session, text: str, now: datetime) -> Extraction:
         if not text.strip():
@@ -72,8 +98,32 @@ class DialogEngine:
             profile=self.profile,
             expected=EXPECTED.get(session.state, ()),
             history=session.recent(),
+            phone_so_far=session.slots.phone or session.progress.phone_partial,
         )
-        return self.extractor.extract(text, context)
+        extractor = self._extractor_for(session.variant)
+        if getattr(extractor, "takes_slots", False):
+            return extractor.extract(text, context, slots=session.slots.filled())  # type: ignore[call-arg]
+        return extractor.extract(text, context)
+
+    def _rephrase(self, session: Session, visited: list[State], reply: str) -> str:
+        """The rephraser's wording of a non-mandatory reply; the template itself otherwise.
+
+        A reply is fixed when any state it was assembled from is mandatory (the engine's own
+        list and the rephraser's ``mandatory_states``): an address or a price said on the way
+        to the next question keeps its exact wording too.
+        """
+        if self.rephraser is None or not reply or session.done:
+            return reply
+        states = {session.state, *visited}
+        fixed = set(getattr(getattr(self.rephraser, "settings", None), "mandatory_states", ()))
+        if states & MANDATORY_STATES or {s.value for s in states} & fixed:
+            return reply
+        try:
+            return self.rephraser.rephrase(session.state.value, reply, session.slots, self.profile,
+                                           session.recent(), variant=session.variant) or reply
+        except Exception:  # the Protocol says it never raises; a broken one must not cost the turn
+            log.exception("rephraser raised", extra={"context": {"session_id": session.session_id}})
+            return reply
 
     def turn(self, session: Session, text: str) -> TurnResult:
         """Advance ``session`` (mutated in place) by one caller utterance."""
@@ -106,13 +156,15 @@ class DialogEngine:
                 )
             )
         self.graph.invoke({"ctx": ctx}, {"recursion_limit": 80})
-        reply = " ".join(ctx.parts)
+        template = " ".join(ctx.parts)
+        reply = self._rephrase(session, ctx.visited, template)
         for state in ctx.visited:
             if not session.path or session.path[-1] != state:
                 session.path.append(state)
         latency = (time.perf_counter() - started) * 1000
         session.history.append(
-            Turn(index=session.turn, role="agent", text=reply, state=session.state, at=now, latency_ms=latency)
+            Turn(index=session.turn, role="agent", text=reply, state=session.state, at=now, latency_ms=latency,
+                 template=template if reply != template else None)
         )
         session.turn += 1
         session.updated_at = now

@@ -49,6 +49,7 @@ SAY_STATES = frozenset({State.ANNOUNCE_PRICE, State.REMIND_DOCUMENTS, State.PROV
 ESSENTIAL = frozenset(
     {
         State.ASK_STUDY_REQUEST,
+        State.RECOMMEND_STUDY,
         State.ASK_STUDY_DECISION,
         State.ASK_APPOINTMENT_DATE,
         State.OFFER_APPOINTMENT_TIMES,
@@ -162,6 +163,8 @@ class Planner:
         if status is not None and status != CallStatus.BOOKED:
             return State.FAREWELL
         for state in ORDER:
+            if session.progress.is_skipped(state):
+                continue  # the progress guard gave up on it: never asked again in this call
             if self.needs[state](session):
                 return state
         return State.FAREWELL

@@ -11,7 +11,7 @@ import string
 from datetime import date
 from typing import Any
 
-from salesagent.clinic.profile import ClinicProfile
+from salesagent.clinic.profile import ClinicProfile, Study
 from salesagent.dialog import russian
 from salesagent.dialog.session import Session
 from salesagent.dialog.states import State
@@ -43,11 +43,18 @@ class Renderer:
         template = raw[index % len(raw)] if isinstance(raw, list) else raw
         return self.fill(template, session, today, **extra)
 
-    def faq(self, faq_id: str, session: Session, today: date) -> str:
+    def faq(self, faq_id: str, session: Session, today: date, study: Study | None = None) -> str:
+        """The profile's answer; ``study`` is the one the question named ("сколько стоит КТ
+        головы?"), which may differ from the study being booked."""
         entry = self.profile.faq_entry(faq_id)
         if entry is None:
             return ""
-        return self.fill(entry.answer, session, today)
+        extra = {}
+        if study is not None:
+            extra = {"price_answer": self.price_answer(session, study),
+                     "preparation_answer": self.preparation_answer(session, study),
+                     "duration_answer": self.duration_answer(session, study)}
+        return self.fill(entry.answer, session, today, **extra)
 
     def fill(self, template: str, session: Session, today: date, **extra: Any) -> str:
         values = _Values(self.clinic_values())
@@ -76,6 +83,7 @@ class Renderer:
             "media_description": p.media.description,
             "media_price": russian.price(p.media.price),
             "limit": p.mri_table_weight_limit_kg,
+            "horizon": f"{p.schedule.horizon_days} {russian.plural(p.schedule.horizon_days, 'день', 'дня', 'дней')}",
             "discounts_list": russian.join_and(
                 [f"{d.name} {d.percent}% {d.conditions}".strip() for d in p.discounts]
             ),
@@ -84,6 +92,8 @@ class Renderer:
     def session_values(self, session: Session, today: date) -> dict[str, Any]:
         slots = session.slots
         study = self.profile.studies_by_id.get(slots.study_id or "")
+        if study is None:  # a recommendation names the study the caller's words point to
+            study = self.profile.find_study(session.progress.modality, session.progress.body_part)
         values: dict[str, Any] = {
             "client_name": slots.client_name or "",
             "name_prefix": f"{slots.client_name}, " if slots.client_name else "",
@@ -94,6 +104,7 @@ class Renderer:
             "price_answer": self.price_answer(session),
             "preparation_answer": self.preparation_answer(session),
             "duration_answer": self.duration_answer(session),
+            "screening_list": self.screening_list(study.modality if study else None),
         }
         when = slots.appointment_datetime or session.progress.proposed
         values["appointment"] = russian.appointment(when, today) if when else ""
@@ -101,10 +112,22 @@ class Renderer:
         values["farewell"] = self.farewell(session, today)
         return values
 
-    def price_answer(self, session: Session) -> str:
-        study = self.profile.studies_by_id.get(session.slots.study_id or "")
+    def screening_list(self, modality: str | None) -> str:
+        """The contraindications that rule out this modality ("беременность ... или клаустрофобия"):
+        after a switch from MRI to CT only what matters for CT is asked."""
+        names = [c.name for c in self.profile.contraindications if modality is None or modality in c.applies_to]
+        if len(names) <= 1:
+            return "".join(names)
+        return ", ".join(names[:-1]) + " или " + names[-1]
+
+    def _study(self, session: Session, study: Study | None) -> Study | None:
+        return study or self.profile.studies_by_id.get(session.slots.study_id or "")
+
+    def price_answer(self, session: Session, asked: Study | None = None) -> str:
+        study = self._study(session, asked)
         if study:
-            price = session.slots.price if session.slots.price is not None else study.price
+            booked = study.id == session.slots.study_id and session.slots.price is not None
+            price = session.slots.price if booked else study.price
             return f"{study.name} стоит {russian.price(price)}."
         by_modality: dict[str, int] = {}
         for s in self.profile.studies:
@@ -114,8 +137,8 @@ class Renderer:
         ]
         return "Стоимость зависит от исследования: " + russian.join_and(parts) + "."
 
-    def preparation_answer(self, session: Session) -> str:
-        study = self.profile.studies_by_id.get(session.slots.study_id or "")
+    def preparation_answer(self, session: Session, asked: Study | None = None) -> str:
+        study = self._study(session, asked)
         if study:
             return f"Для исследования «{study.name}»: {study.preparation[:1].lower()}{study.preparation[1:]}"
         return (
@@ -123,8 +146,8 @@ class Renderer:
             "для исследований брюшной полости нужно прийти натощак."
         )
 
-    def duration_answer(self, session: Session) -> str:
-        study = self.profile.studies_by_id.get(session.slots.study_id or "")
+    def duration_answer(self, session: Session, asked: Study | None = None) -> str:
+        study = self._study(session, asked)
         if study:
             return f"Исследование длится около {russian.minutes(study.duration_min)}."
         return "МРТ длится около 30 минут, КТ около 15 минут, УЗИ около 20 минут."

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from salesagent.dialog.engine import DialogEngine, TurnResult
 from salesagent.dialog.session import Session
-from salesagent.dialog.slots import CallStatus
+from salesagent.dialog.slots import CallStatus, Provenance
 from salesagent.dialog.store import SessionStore
 
 log = logging.getLogger(__name__)
@@ -41,8 +41,19 @@ class DialogService:
         return await asyncio.to_thread(self.handle_sync, session_id, text, caller_id)
 
     def handle_sync(self, session_id: str, text: str, caller_id: str | None = None) -> TurnResult:
+        """One turn. A call idle past the TTL but not yet swept is continued, not replaced.
+
+        The call id names one call, so a caller heard again on it is the same caller: what they
+        already said (their name, the study, the chosen time) is kept, the dialog goes on from
+        where it stopped, and the call still ends in exactly one lead. Starting a fresh session
+        here used to drop the old one, and its lead with the caller's name, without a trace;
+        closing it and starting anew would give two calls one id, which the outbox (idempotent on
+        the call id) would fold into one lead, losing the second.
+        """
         with self.store.lock(session_id):
             session = self.store.get(session_id)
+            if session is None and (session := self.store.get_expired(session_id)) is not None:
+                log.info("expired session continued", extra={"context": {"session_id": session_id}})
             if session is None:
                 session = self.engine.new_session(session_id, caller_id=caller_id)
                 log.info("session start", extra={"context": {"session_id": session_id}})
@@ -59,18 +70,22 @@ class DialogService:
 
     def end_call_sync(self, session_id: str, status: CallStatus = CallStatus.ABANDONED) -> Session | None:
         with self.store.lock(session_id):
-            session = self.store.get(session_id)
+            session = self.store.get(session_id) or self.store.get_expired(session_id)
             if session is None:
                 return None
-            if not session.done:
-                if session.slots.status is None:
-                    from salesagent.dialog.slots import Provenance
-
-                    session.slots.fill("status", status, Provenance(turn=session.turn, utterance="", source="engine"))
-                session.done = True
+            self._finish(session, status)
             self._close(session)
             self.store.put(session)
         return session
+
+    @staticmethod
+    def _finish(session: Session, status: CallStatus) -> None:
+        """Mark a call over; the status it already has (booked, declined...) wins over ``status``."""
+        if session.done:
+            return
+        if session.slots.status is None:
+            session.slots.fill("status", status, Provenance(turn=session.turn, utterance="", source="engine"))
+        session.done = True
 
     def _close(self, session: Session) -> None:
         if session.lead_enqueued:
@@ -101,17 +116,10 @@ class DialogService:
 
         def _delete() -> bool:
             with self.store.lock(session_id):
-                session = self.store.get(session_id)
+                session = self.store.get(session_id) or self.store.get_expired(session_id)
                 if session is None:
                     return False
-                if not session.done:
-                    session.done = True
-                    if session.slots.status is None:
-                        from salesagent.dialog.slots import Provenance
-
-                        session.slots.fill(
-                            "status", CallStatus.ABANDONED, Provenance(turn=session.turn, utterance="", source="engine")
-                        )
+                self._finish(session, CallStatus.ABANDONED)
                 self._close(session)
                 return self.store.delete(session_id)
 
@@ -119,20 +127,33 @@ class DialogService:
             raise UnknownSession(session_id)
 
     def sweep_sync(self) -> int:
-        """Close sessions idle past their TTL (lead status ``abandoned`` unless already ended)."""
-        count = 0
-        for session in self.store.pop_expired():
-            if not session.done:
-                from salesagent.dialog.slots import Provenance
+        """Close sessions idle past their TTL (lead status ``abandoned`` unless already ended).
 
-                if session.slots.status is None:
-                    session.slots.fill(
-                        "status", CallStatus.ABANDONED, Provenance(turn=session.turn, utterance="", source="engine")
-                    )
-                session.done = True
+        Each session is closed (its lead committed to the outbox) BEFORE it is deleted, one at a
+        time under its lock, and a failure is that session's alone: it is logged and the session
+        is kept, so the next sweep tries it again, while every other expired call still gets its
+        lead. Deleting them all first and closing after let one bad session lose all the others.
+        Returns how many were closed and removed.
+        """
+        closed = 0
+        for session_id in self.store.expired_ids():
+            try:
+                closed += self._sweep_one(session_id)
+            except Exception:  # one bad session must not cost the other callers their leads
+                log.exception("expired session not closed; kept for the next sweep",
+                              extra={"context": {"session_id": session_id}})
+        return closed
+
+    def _sweep_one(self, session_id: str) -> bool:
+        with self.store.lock(session_id):
+            session = self.store.get_expired(session_id)  # re-read: it may have been continued or swept
+            if session is None:
+                return False
+            self._finish(session, CallStatus.ABANDONED)
             self._close(session)
-            count += 1
-        return count
+            self.store.delete(session_id)
+        self.store.forget_lock(session_id)
+        return True
 
     async def sweep_forever(self, interval_s: float = 30.0) -> None:
         while True:

@@ -24,12 +24,17 @@ class Turn(BaseModel):
     at: datetime
     latency_ms: float | None = None
     extraction: dict[str, Any] | None = None
+    template: str | None = Field(default=None, description="Agent turns: the template, when the LLM reworded it")
 
 
 class Progress(BaseModel):
     """Script bookkeeping that is not a slot of the lead."""
 
     retries: dict[str, int] = Field(default_factory=dict)
+    stalled: dict[str, int] = Field(
+        default_factory=dict, description="Asks of each question since a slot last changed (progress guard)"
+    )
+    skipped: list[str] = Field(default_factory=list, description="Optional questions given up on")
     done: list[str] = Field(default_factory=list, description="States answered, skipped or said")
     body_part: str | None = None
     modality: str | None = None
@@ -37,12 +42,14 @@ class Progress(BaseModel):
     decision_made: bool = False
     price_announced_for: str | None = None
     date_request: DateRequest | None = None
+    phone_partial: str | None = Field(default=None, description="Digits of a phone dictated over several turns")
     offered: list[datetime] = Field(default_factory=list)
     proposed: datetime | None = None
     contraindications_checked: bool = False
     discount_checked: bool = False
     confirmed: bool = False
     switched_from: str | None = Field(default=None, description="Study id replaced for safety")
+    rejected_times: int = Field(default=0, description="Times the caller said no to at the read-back")
 
     def mark_done(self, state: State) -> None:
         if state.value not in self.done:
@@ -54,6 +61,15 @@ class Progress(BaseModel):
 
     def is_done(self, state: State) -> bool:
         return state.value in self.done
+
+    def skip(self, state: State) -> None:
+        """Give up on an optional question for the rest of the call: it is never asked again."""
+        self.mark_done(state)
+        if state.value not in self.skipped:
+            self.skipped.append(state.value)
+
+    def is_skipped(self, state: State) -> bool:
+        return state.value in self.skipped
 
 
 class Session(BaseModel):

@@ -54,7 +54,12 @@ class DialogSlots(BaseModel):
     price: int | None = Field(default=None, ge=0, description="Roubles, after any discount.")
     video_conclusion: bool | None = None
     media: bool | None = None
-    appointment_datetime: datetime | None = Field(default=None, description="Aware, clinic time zone.")
+    appointment_datetime: datetime | None = Field(
+        default=None, description="Aware, clinic time zone. Only a booked call keeps it (see ``fill``)."
+    )
+    requested_datetime: datetime | None = Field(
+        default=None, description="The time a caller asked for when the call ended without a booking."
+    )
     contraindications: list[str] = Field(default_factory=list)
     discount: str | None = Field(default=None, description="Discount id from the profile.")
     status: CallStatus | None = None
@@ -67,7 +72,7 @@ class DialogSlots(BaseModel):
             raise ValueError(f"phone must be +7 and 10 digits, got {value!r}")
         return value
 
-    @field_validator("appointment_datetime")
+    @field_validator("appointment_datetime", "requested_datetime")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
@@ -75,9 +80,18 @@ class DialogSlots(BaseModel):
         return value
 
     def fill(self, name: str, value: Any, provenance: Provenance) -> None:
-        """Set a slot (validated) and remember where it came from."""
+        """Set a slot (validated) and remember where it came from.
+
+        Ending a call with any status but ``booked`` moves a pending appointment time to
+        ``requested_datetime``: a lead without a booking must never show a date in the
+        sheet's "Дата/время записи", or the clinic would expect a patient who was never booked.
+        """
         setattr(self, name, value)
         self.provenance[name] = provenance
+        if name == "status" and value is not None and value != CallStatus.BOOKED and self.appointment_datetime:
+            self.requested_datetime = self.appointment_datetime
+            self.provenance["requested_datetime"] = self.provenance.get("appointment_datetime", provenance)
+            self.clear("appointment_datetime")
 
     def clear(self, name: str) -> None:
         default = [] if name == "contraindications" else None

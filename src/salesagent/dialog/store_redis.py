@@ -64,18 +64,28 @@ class RedisSessionStore:
         with self.r.lock(f"{self.prefix}:lock:{session_id}", timeout=30, blocking_timeout=30):
             yield
 
-    def pop_expired(self) -> list[Session]:
+    def expired_ids(self) -> list[str]:
+        """Sessions idle past the TTL, oldest first; nothing is deleted (the sweeper closes each first).
+
+        Several sweepers may list the same id: each takes the session's lock and re-reads it, the
+        first closes and deletes it, the others find nothing (and the outbox enqueue is idempotent).
+        """
         cutoff = time.time() - self.ttl_s
-        out: list[Session] = []
-        for raw in self.r.zrangebyscore(self._activity, 0, cutoff):
-            session_id = raw.decode()
-            # zrem is the claim: only one sweeper gets each expired session
-            if not self.r.zrem(self._activity, session_id):
-                continue
-            doc = self.r.getdel(self._key(session_id))
-            if doc is not None:
-                out.append(Session.model_validate_json(doc))
-        return out
+        return [raw.decode() for raw in self.r.zrangebyscore(self._activity, 0, cutoff)]
+
+    def get_expired(self, session_id: str) -> Session | None:
+        """The session if it is idle past the TTL (``get`` hides it), else None."""
+        touched = self.r.zscore(self._activity, session_id)
+        if touched is None or touched >= time.time() - self.ttl_s:
+            return None
+        doc = self.r.get(self._key(session_id))
+        if doc is None:
+            self.r.zrem(self._activity, session_id)  # the key's own TTL removed it: nothing to close
+            return None
+        return Session.model_validate_json(doc)
+
+    def forget_lock(self, session_id: str) -> None:
+        return None  # Redis locks expire by themselves
 
     def ping(self) -> bool:
         try:

@@ -72,16 +72,24 @@ class SqliteSessionStore:
         with lock:
             yield
 
-    def pop_expired(self) -> list[Session]:
+    def expired_ids(self) -> list[str]:
+        """Sessions idle past the TTL, oldest first; nothing is deleted (the sweeper closes each first)."""
         cutoff = time.time() - self.ttl_s
         with self._mutex:
-            rows = self._db.execute("SELECT id, doc FROM sessions WHERE touched < ?", (cutoff,)).fetchall()
-            if rows:
-                self._db.executemany("DELETE FROM sessions WHERE id = ?", [(r[0],) for r in rows])
+            rows = self._db.execute("SELECT id FROM sessions WHERE touched < ? ORDER BY touched", (cutoff,)).fetchall()
+        return [r[0] for r in rows]
+
+    def get_expired(self, session_id: str) -> Session | None:
+        """The session if it is idle past the TTL (``get`` hides it), else None."""
+        with self._mutex:
+            row = self._db.execute("SELECT doc, touched FROM sessions WHERE id = ?", (session_id,)).fetchone()
+        if row is None or row[1] >= time.time() - self.ttl_s:
+            return None
+        return Session.model_validate_json(row[0])
+
+    def forget_lock(self, session_id: str) -> None:
         with self._locks_mutex:
-            for r in rows:
-                self._locks.pop(r[0], None)
-        return [Session.model_validate_json(r[1]) for r in rows]
+            self._locks.pop(session_id, None)
 
     def ping(self) -> bool:
         try:

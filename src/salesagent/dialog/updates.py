@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from salesagent.clinic.schedule import is_bookable
+from salesagent.clinic.schedule import is_bookable, unavailable_reason
 from salesagent.dialog.context import TurnContext
 from salesagent.dialog.extract.base import DateRequest, Intent
 from salesagent.dialog.slots import CallStatus
@@ -41,9 +41,25 @@ def apply_stop_intents(ctx: TurnContext) -> bool:
     return True
 
 
+def _asked_study(ctx: TurnContext):
+    """The study a question names ("а сколько стоит кт головы?"), completed from what is known."""
+    ext, prog = ctx.ext, ctx.session.progress
+    if not ext.modality and not ext.body_part:
+        return None
+    return ctx.profile.find_study(ext.modality or prog.modality, ext.body_part or prog.body_part)
+
+
 def answer_faq(ctx: TurnContext) -> None:
+    """Answers questions back from the profile, and says plainly what the clinic does not do."""
+    if ctx.ext.not_offered:
+        names = [n.name for n in ctx.profile.not_offered if n.id in ctx.ext.not_offered]
+        from salesagent.dialog import russian
+
+        ctx.phrase("not_offered", not_offered=russian.join_and(names))
+        ctx.answered_faq = True
+    study = _asked_study(ctx) if ctx.ext.faq else None
     for faq_id in dict.fromkeys(ctx.ext.faq):
-        answer = ctx.renderer.faq(faq_id, ctx.session, ctx.today)
+        answer = ctx.renderer.faq(faq_id, ctx.session, ctx.today, study=study)
         if answer:
             ctx.say(answer)
             ctx.answered_faq = True
@@ -65,8 +81,15 @@ def apply_slots(ctx: TurnContext) -> None:
     correcting = Intent.CORRECTION in ext.intents
     if ext.client_name and (slots.client_name is None or correcting or ctx.state == State.ASK_CLIENT_NAME):
         _set(ctx, "client_name", ext.client_name)
+    if ext.visited_doctor is not None and slots.visited_doctor is None:
+        _set(ctx, "visited_doctor", ext.visited_doctor)
     if ext.phone:
         _set(ctx, "phone", ext.phone)
+        prog.phone_partial = None
+    elif ext.phone_partial and slots.phone is None:
+        # kept for the next turn; the question is re-asked in its next wording (the voice path
+        # relies on a changed prompt), and the re-ask limit still bounds a dictation that never ends
+        prog.phone_partial = ext.phone_partial
     elif ext.phone_tail and slots.phone:
         tail = ext.phone_tail[-10:]
         _set(ctx, "phone", slots.phone[: len(slots.phone) - len(tail)] + tail)
@@ -77,7 +100,9 @@ def apply_slots(ctx: TurnContext) -> None:
         _set(ctx, "weight", ext.weight)
     if ext.symptoms and (slots.symptoms is None or ctx.state == State.ASK_SYMPTOMS):
         _set(ctx, "symptoms", ext.symptoms)
-    if ext.symptoms_duration:
+    duration_asked = ctx.state in (State.ASK_SYMPTOMS_DURATION, State.ASK_SYMPTOMS, State.GREETING)
+    if ext.symptoms_duration and (slots.symptoms_duration is None or duration_asked or correcting):
+        # "беременна восемь недель" at the safety question is no new duration of the complaint
         _set(ctx, "symptoms_duration", ext.symptoms_duration)
     if ext.pain_character:
         _set(ctx, "pain_character", ext.pain_character)
@@ -100,6 +125,15 @@ def _apply_study_words(ctx: TurnContext) -> None:
     choosing = ctx.state in (State.GREETING, State.ASK_STUDY_REQUEST, State.RECOMMEND_STUDY, State.ASK_SYMPTOMS)
     if prog.study_confirmed and not ext.modality and not choosing:
         return  # a body part mentioned in passing does not change an agreed study
+    choosing_now = ctx.state in (State.GREETING, State.ASK_STUDY_REQUEST, State.RECOMMEND_STUDY, State.ASK_SYMPTOMS,
+                                 State.ASK_STUDY_DECISION)
+    if prog.study_confirmed and ext.faq and not choosing_now:
+        return  # "а сколько стоит КТ головы?" asks a price; it does not change the booked study
+    if ext.modality and ext.modality in blocked_modalities(ctx):
+        # "врач сказал именно МРТ": a modality ruled out for this caller is never chosen again, or the
+        # study would flip back and forth with the safety switch; the decision question settles it.
+        ctx.events.append({"event": "blocked_modality_named", "modality": ext.modality})
+        return
     if ext.body_part:
         prog.body_part = ext.body_part
     if ext.modality:
@@ -182,6 +216,7 @@ def _apply_date(ctx: TurnContext, req: DateRequest) -> None:
         return
     had_booking = slots.appointment_datetime is not None or prog.proposed is not None
     prog.date_request = merged
+    changed_before = ctx.changed
     ctx.changed = True
     if had_booking:
         new_time = _target(ctx, merged)
@@ -197,8 +232,17 @@ def _apply_date(ctx: TurnContext, req: DateRequest) -> None:
         if is_bookable(ctx.profile, target, ctx.now, ctx.booked):
             prog.proposed = target
         else:
-            ctx.phrase("slot_taken")
+            say_unavailable(ctx, target)
             prog.date_request = DateRequest(day=merged.day, part_of_day=merged.part_of_day)
+            # asking again for a time that cannot be had is no progress (the guard must still count)
+            ctx.changed = changed_before or (merged.day, merged.part_of_day) != (old.day, old.part_of_day)
+
+
+def say_unavailable(ctx: TurnContext, when: datetime) -> None:
+    """Tell the caller why a time cannot be had: passed, closed, beyond the horizon or taken."""
+    reason = unavailable_reason(ctx.profile, when, ctx.now, ctx.booked) or "taken"
+    ctx.phrase({"passed": "slot_passed", "closed": "slot_closed", "beyond_horizon": "beyond_horizon"}.get(
+        reason, "slot_taken"))
 
 
 def _target(ctx: TurnContext, req: DateRequest) -> datetime | None:
@@ -218,7 +262,7 @@ def enforce_safety(ctx: TurnContext) -> None:
     study = profile.studies_by_id.get(slots.study_id or "")
     if study is None:
         return
-    blocked = _blocked_modalities(ctx)
+    blocked = blocked_modalities(ctx)
     if study.modality not in blocked:
         return
     reason = "overweight" if (blocked[study.modality] == "overweight") else "contraindicated"
@@ -244,7 +288,8 @@ def _price_text(ctx: TurnContext) -> str:
     return russian.price(ctx.session.slots.price or 0)
 
 
-def _blocked_modalities(ctx: TurnContext) -> dict[str, str]:
+def blocked_modalities(ctx: TurnContext) -> dict[str, str]:
+    """Modality -> why it cannot be booked for this caller (a contraindication id or "overweight")."""
     slots, profile = ctx.session.slots, ctx.profile
     blocked: dict[str, str] = {}
     for cid in slots.contraindications:

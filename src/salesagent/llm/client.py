@@ -90,6 +90,20 @@ class ChatClient:
     def close(self) -> None:
         self._http.close()
 
+    def probe(self, timeout_s: float = 3.0) -> str | None:
+        """Why the server cannot be reached (one line), or None when it answers HTTP at all.
+
+        Used at start-up to tell "no server there" (fail fast or warn) from "slow to answer" (the
+        warm-up's business): any HTTP status counts as reachable, ``/models`` is not required.
+        """
+        try:
+            self._http.get(str(self.settings.base_url).rstrip("/") + "/models", timeout=httpx.Timeout(timeout_s))
+        except httpx.TimeoutException:
+            return f"no answer within {timeout_s:.0f} s"
+        except httpx.TransportError as exc:
+            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return None
+
     # -- public ----------------------------------------------------------------------------------
     def complete(
         self,

@@ -71,10 +71,16 @@ class LLMSettings(BaseSettings):
         default=1500, ge=100, le=100_000,
         description="Budget for history + slots, in approximate tokens (characters / 3).",
     )
-    extraction: bool = Field(default=False, description="Use the hybrid rules+LLM extractor.")
+    # Which extractor runs is SALESAGENT_EXTRACTOR (rules | llm | hybrid, salesagent.config).
     hybrid_llm_when: Literal["always", "gaps"] = Field(
-        default="gaps", description="gaps: skip the LLM when the rules filled every expected slot."
+        default="gaps", description="gaps: ask the LLM only when the rules did not understand the answer."
     )
+    required: bool = Field(
+        default=False,
+        description="hybrid: refuse to start when the server does not answer (llm always refuses).",
+    )
+    warmup_s: float = Field(default=120.0, ge=0.0, le=600.0,
+                            description="Start-up budget to fill the server's prompt cache; 0 skips it.")
     rephrase: bool = Field(default=False, description="Let the LLM rephrase template replies (grounded).")
     mandatory_states: tuple[str, ...] = DEFAULT_MANDATORY_STATES
     variants_path: Path | None = Field(default=None, description="YAML with prompt variants for A/B tests.")

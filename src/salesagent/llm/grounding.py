@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesagent.clinic.profile import ClinicProfile
 from salesagent.dialog.extract.numbers import words_to_digits
-from salesagent.dialog.slots import DialogSlots
+
+if TYPE_CHECKING:  # types only: the LLM package does not import the dialog engine's state
+    from salesagent.dialog.slots import DialogSlots
 
 # Small numbers occur in ordinary speech ("в двух словах", "один момент") and state no fact.
 FREE_NUMBERS = frozenset({0, 1, 2})

@@ -38,7 +38,14 @@ def free_port() -> int:
 
 
 class LlamaCppServer:
-    """``python -m llama_cpp.server`` as a child process; ready when ``/v1/models`` answers."""
+    """``python -m llama_cpp.server`` as a child process; ready when ``/v1/models`` answers.
+
+    ``--cache false``: llama-cpp-python's RAM prompt cache bounds itself by the KV state size
+    only, not by the logits it keeps with each entry (prompt tokens x 152k vocabulary x 4 bytes,
+    ~1 GB per prompt here), so it grew to 23 GB and was OOM-killed after ~30 corpus answers.
+    Without it the server still reuses the longest common prefix of the previous prompt (the
+    static system prompt), which is the saving that matters.
+    """
 
     def __init__(self, model: Path, *, port: int | None = None, threads: int = 2, n_ctx: int = 4096,
                  alias: str = "local") -> None:
@@ -65,7 +72,7 @@ class LlamaCppServer:
         self._log_path = Path(name)
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model), "--model_alias", self.alias,
                "--host", "127.0.0.1", "--port", str(self.port), "--n_threads", str(self.threads),
-               "--n_ctx", str(self.n_ctx), "--cache", "true", "--verbose", "false"]
+               "--n_ctx", str(self.n_ctx), "--cache", "false", "--verbose", "false"]
         self._proc = subprocess.Popen(cmd, stdout=fd, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         os.close(fd)
         deadline = time.monotonic() + timeout_s

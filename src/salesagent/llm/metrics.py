@@ -45,3 +45,9 @@ VARIANT_OUTCOMES = Counter(
     "Call outcomes (booked, declined, ...) per prompt variant, for booking-rate comparison.",
     ["variant", "status"],
 )
+HYBRID_TURNS = Counter(
+    "salesagent_llm_hybrid_turns_total",
+    "Hybrid extractor turns by what happened: rules (understood, LLM not asked), used (the LLM "
+    "added a field), nothing (asked, added nothing), fallback (timeout or error).",
+    ["variant", "outcome"],
+)

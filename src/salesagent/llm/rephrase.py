@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesagent.clinic.profile import ClinicProfile
-from salesagent.dialog.slots import DialogSlots
 from salesagent.llm import metrics
 from salesagent.llm.client import ChatClient, LLMError
 from salesagent.llm.config import LLMSettings
 from salesagent.llm.grounding import check_grounded
 from salesagent.llm.prompts import answer_request, rephrase_request, trim_history
 from salesagent.llm.variants import DEFAULT_VARIANTS, VariantSet
+
+if TYPE_CHECKING:  # types only: the LLM package does not import the dialog engine's state
+    from salesagent.dialog.slots import DialogSlots
 
 log = logging.getLogger(__name__)
 

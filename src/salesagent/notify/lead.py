@@ -7,10 +7,13 @@ id up in the sheet.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from salesagent.dialog.slots import CallStatus, DialogSlots
 
@@ -42,6 +45,22 @@ STATUS_RU: dict[CallStatus, str] = {
 # Any id a bridge hands over: a SIP Call-ID is "1-18806@10.0.0.5" (and may hold "/"). Only
 # whitespace and control characters are refused; files use CallRecordStore.folder_name().
 CALL_ID_PATTERN = r"^[^\s\x00-\x1f\x7f]{1,256}$"
+_CALL_ID_RE = re.compile(CALL_ID_PATTERN)
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
+def storable_call_id(call_id: str) -> str:
+    """The id as the outbox and the sheet keep it: the id itself when it fits the pattern.
+
+    Bridges hand us ids we do not choose, and refusing one lost that call's lead (and, in the
+    sweeper, the leads of every call expiring with it). Whitespace and control characters become
+    ``_``, the result is cut to 200 characters, and a hash of the whole original keeps two such
+    ids apart; the same original always maps to the same id, so delivery stays idempotent.
+    """
+    if _CALL_ID_RE.match(call_id):
+        return call_id
+    digest = hashlib.sha256(call_id.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{_UNSAFE.sub('_', call_id)[:200]}~{digest}"
 
 
 class Lead(BaseModel):
@@ -51,6 +70,19 @@ class Lead(BaseModel):
     ended_at: datetime
     slots: DialogSlots
     status: CallStatus
+    original_call_id: str | None = Field(
+        default=None, description="The id as the bridge gave it, when it had to be made storable"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_id(cls, data: Any) -> Any:
+        """Any string id becomes a lead: an unstorable one is replaced, and the original kept."""
+        if isinstance(data, dict) and isinstance(data.get("call_id"), str) and data["call_id"]:
+            safe = storable_call_id(data["call_id"])
+            if safe != data["call_id"]:
+                data = {**data, "call_id": safe, "original_call_id": data["call_id"]}
+        return data
 
     @field_validator("ended_at")
     @classmethod

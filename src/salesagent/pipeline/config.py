@@ -40,17 +40,29 @@ class VoiceSettings(BaseSettings):
     resume_after_backchannel: bool = Field(
         default=True, description="After a backchannel the interrupted sentence is said again from its start."
     )
-    false_interruption_timeout_s: float = Field(
-        default=4.0,
+    final_timeout_s: float = Field(
+        default=20.0,
         gt=0,
-        le=30,
-        description="Speech stopped the agent but brought no words this long after it ended: the agent resumes.",
+        le=120,
+        description="An utterance that ended but whose transcript never came is given up after this long "
+        "(the ASR normally says 'discarded' itself); the agent then resumes if the speech had stopped it.",
+    )
+    max_turn_hold_s: float = Field(
+        default=15.0,
+        gt=0,
+        le=120,
+        description="A caller turn goes to the dialog at the latest this long after its first transcript, "
+        "even if the line keeps making a sound.",
+    )
+    endpointing: str = Field(
+        default="fixed", description="Endpointing strategy: 'fixed' (the same hold after every final)."
     )
     endpointing_delay_ms: int = Field(
         default=0,
         ge=0,
         le=3000,
-        description="Extra wait after a final before the dialog runs, to join a caller who keeps talking.",
+        description="Hold after a final (and the caller's last sound) before the turn goes to the dialog, "
+        "to join a caller who keeps talking.",
     )
     # -- silence ----------------------------------------------------------------------------------
     silence_prompt_s: float = Field(

@@ -54,6 +54,7 @@ class CallReport:
             "duration_s": self.duration_s,
             "end_reason": self.end_reason,
             "status": session.slots.status.value if session and session.slots.status else None,
+            "variant": session.variant if session else None,
             "state_path": [s.value for s in session.path] if session else [],
             "slots": session.slots.model_dump(mode="json") if session else None,
             "transcript": [asdict(e) for e in self.transcript],

@@ -9,7 +9,7 @@ afterwards.
   default, so the caller hears the agent stop within ~150 ms).
 * The speech turns out to be a backchannel (shorter than ``backchannel_max_ms``, or its final
   transcript made only of words such as "угу", "ага", "да-да", "понятно"): it is not a turn, the
-  dialog never sees it, and the agent resumes the interrupted sentence from its start.
+  dialog never sees it, and the agent goes on from the first sample the caller did not hear.
 * Otherwise it is a real turn: the agent's unplayed text is dropped (counted as not said) and the
   caller's words go to the dialog.
 
@@ -21,6 +21,8 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+
+from salesagent.pipeline.config import VoiceSettings
 
 _WORD = re.compile(r"[а-яa-z0-9]+", re.IGNORECASE)
 
@@ -35,7 +37,7 @@ class InterruptionOptions:
     resume_after_backchannel: bool = True
 
     @classmethod
-    def from_settings(cls, settings) -> InterruptionOptions:  # VoiceSettings; untyped to avoid a cycle
+    def from_settings(cls, settings: VoiceSettings) -> InterruptionOptions:
         return cls(
             min_interruption_ms=settings.min_interruption_ms,
             backchannel_max_ms=settings.backchannel_max_ms,

@@ -5,7 +5,9 @@ Protocol (one connection = one audio stream):
 * client -> server, optional first TEXT frame: ``{"sample_rate": 8000}`` (8000 or 16000; default
   16000). ``{"type": "flush"}`` closes the stream: the open utterance is finalised, every final is
   sent, then ``{"type": "flushed"}``; audio after it starts a new stream (times restart at 0).
-* client -> server, BINARY frames: PCM16 little-endian mono, any size with an even byte count.
+* client -> server, BINARY frames: PCM16 little-endian mono, an even byte count, at most 64 000
+  bytes (2 s at 16 kHz). A larger frame of either kind is dropped unread and the connection is
+  closed with 1009 "message too big" after an error frame: one 16 MB frame froze every stream.
 * server -> client, TEXT frames (JSON):
   ``{"type": "speech_started", "start": s}``, ``{"type": "partial", "text": ..., "start": s}``,
   ``{"type": "speech_ended", "start": s, "end": s}``,
@@ -33,11 +35,12 @@ from fastapi.responses import JSONResponse
 from salesagent.speech.asr.base import AsrEngine
 from salesagent.speech.asr.prompt import vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
-from salesagent.speech.asr.streaming import AsrEvent, Final, Partial, StreamingTranscriber
+from salesagent.speech.asr.streaming import AsrEvent, Discarded, Final, Partial, StreamingTranscriber
 from salesagent.speech.asr.whisper import FasterWhisperEngine, check_device, check_model_path
 from salesagent.speech.audio import AudioFormatError, check_rate
 from salesagent.speech.config import AsrSettings, VadSettings
 from salesagent.speech.vad import SpeechEnded, SpeechStarted
+from salesagent.transport.wsutil import CLOSE_TOO_BIG, MAX_FRAME_BYTES, FrameTooLarge, receive_frame
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,8 @@ def event_to_message(event: AsrEvent) -> dict:
         return {"type": "speech_started", "start": event.start}
     if isinstance(event, SpeechEnded):
         return {"type": "speech_ended", "start": event.start, "end": event.end}
+    if isinstance(event, Discarded):
+        return {"type": "discarded", "start": event.start, "end": event.end, "reason": event.reason}
     raise TypeError(f"unknown event {event!r}")
 
 
@@ -194,7 +199,13 @@ async def _serve_stream(ws: WebSocket, state: GatewayState) -> None:
 
     try:
         while True:
-            message = await ws.receive()
+            try:
+                message = await receive_frame(ws, MAX_FRAME_BYTES)
+            except FrameTooLarge as exc:
+                log.warning("ASR frame refused", extra={"context": {"size": exc.size, "limit": exc.limit}})
+                await send({"type": "error", "message": f"{exc}; connection closed"})
+                await ws.close(code=CLOSE_TOO_BIG, reason="message too big")
+                break
             if message["type"] == "websocket.disconnect":
                 break
             data, text = message.get("bytes"), message.get("text")

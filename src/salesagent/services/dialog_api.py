@@ -1,7 +1,8 @@
 """Policy engine HTTP service (FastAPI): ``POST /dialog``, ``GET|DELETE /session/{id}``.
 
 Bad bodies get a 4xx with a message, never a 500: oversized bodies are refused before they are
-read (413), JSON that is not UTF-8 or not JSON is a 400, a wrong shape is a 422.
+read, and a chunked one as soon as it passes the limit (413); JSON that is not UTF-8 or not JSON
+is a 400, a wrong shape is a 422.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from salesagent import __version__
 from salesagent.dialog.service import DialogService, UnknownSession, session_view
+from salesagent.services.limits import BodyLimit
 
 log = logging.getLogger(__name__)
 
@@ -54,12 +56,7 @@ def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAP
     app = FastAPI(title="salesagent policy engine", version=__version__, lifespan=lifespan)
     app.state.dialog = service
 
-    @app.middleware("http")
-    async def limit_body(request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES} bytes"}, status_code=413)
-        return await call_next(request)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)  # also while a chunked body streams in
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from salesagent.services.limits import BodyLimit
 from salesagent.speech.tts import BadRequestError, SpeechSynthesizer, UnknownVoiceError, build_synthesizer
 from salesagent.speech.tts.audio import wav_header
 from salesagent.speech.tts_config import OUTPUT_RATES, TtsSettings
@@ -53,6 +54,9 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
 
     app = FastAPI(title="salesagent TTS gateway", lifespan=lifespan)
     app.state.synthesizer = synth
+    # Refused before it is read (Content-Length) or as soon as a chunked body passes the limit.
+    app.add_middleware(BodyLimit, max_bytes=settings.max_text_chars * 4 + 1024,
+                       detail=f"request body too large: text is limited to {settings.max_text_chars} characters")
 
     @app.get("/health")
     async def health() -> dict:
@@ -73,9 +77,7 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
 
     @app.post("/synthesize")
     async def synthesize(request: Request):
-        body = await request.body()
-        if len(body) > settings.max_text_chars * 4 + 1024:
-            return _error(413, f"request body too large: text is limited to {settings.max_text_chars} characters")
+        body = await request.body()  # bounded by BodyLimit: never more than max_body bytes
         try:
             payload = json.loads(body or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError):

@@ -29,7 +29,7 @@ from salesagent.transport.events import CallStarted
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.pcm import PcmError, check_pcm16, left_channel
 from salesagent.transport.runner import ProtocolError, run_call
-from salesagent.transport.wsutil import close_quietly, send_text_quietly
+from salesagent.transport.wsutil import close_quietly, receive_frame, send_text_quietly
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +167,7 @@ class AudioForkBridge:
 
     async def _start(self, ws: WebSocket, query: dict[str, str]) -> tuple[CallStarted | None, int, bytes | None]:
         """Read the metadata text frame (or, with empty metadata, the first audio frame)."""
-        message = await ws.receive()
+        message = await receive_frame(ws, self.settings.max_frame_bytes)
         if message["type"] == "websocket.disconnect":
             return None, 1, None
         metadata: dict[str, Any] = {}
@@ -194,7 +194,7 @@ class AudioForkBridge:
         if first_audio is not None and self._audio(call, first_audio, channels):
             return
         while True:
-            message = await ws.receive()
+            message = await receive_frame(ws, self.settings.max_frame_bytes)
             if message["type"] == "websocket.disconnect":
                 code = message.get("code", 1006)
                 call.push_stopped("hangup" if code in (1000, 1001) else "disconnect", f"close code {code}")

@@ -14,19 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
-import itertools
 import logging
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from salesagent.transport.events import AudioIn, CallEvent, CallStarted, CallStopped, Dtmf, MarkPlayed
 from salesagent.transport.pcm import check_pcm16, resample_pcm16
+from salesagent.transport.playback import PlaybackItem, PlaybackState
 
 log = logging.getLogger(__name__)
-_item_ids = itertools.count(1)
+__all__ = ["Call", "CallHandler", "PlaybackItem", "PlaybackState"]
 
 
 @runtime_checkable
@@ -34,59 +32,6 @@ class CallHandler(Protocol):
     """What a bridge runs for each call; returning (or raising) hangs the call up."""
 
     async def handle(self, call: Call) -> None: ...
-
-
-class PlaybackState(enum.StrEnum):
-    QUEUED = "queued"
-    SENDING = "sending"
-    SENT = "sent"  # all bytes handed to the peer, not yet played out
-    PLAYED = "played"
-    CLEARED = "cleared"  # cut by clear() or by the end of the call
-
-
-@dataclass(eq=False)
-class PlaybackItem:
-    """One enqueued utterance at the wire rate, with its delivery accounting."""
-
-    pcm: bytes
-    sample_rate: int
-    mark: str | None = None
-    text: str | None = None
-    id: int = field(default_factory=lambda: next(_item_ids))
-    state: PlaybackState = PlaybackState.QUEUED
-    sent_bytes: int = 0
-    heard_s: float = 0.0
-    play_start: float | None = None  # loop time the peer starts playing the first sent frame
-    play_end: float | None = None  # loop time the peer finishes playing the last sent frame
-    _done: asyncio.Future[bool] | None = field(default=None, repr=False)
-
-    @property
-    def duration_s(self) -> float:
-        return len(self.pcm) / 2 / self.sample_rate
-
-    @property
-    def sent_s(self) -> float:
-        return self.sent_bytes / 2 / self.sample_rate
-
-    @property
-    def heard_fraction(self) -> float:
-        """Share of the item the caller heard (1.0 for an empty marker item that was reached)."""
-        if not self.pcm:
-            return 1.0 if self.state is PlaybackState.PLAYED else 0.0
-        return min(1.0, self.heard_s / self.duration_s)
-
-    @property
-    def remaining(self) -> int:
-        return len(self.pcm) - self.sent_bytes
-
-    @property
-    def finished(self) -> bool:
-        return self.state in (PlaybackState.PLAYED, PlaybackState.CLEARED)
-
-    async def wait(self) -> bool:
-        """True once played out, False if it was cleared or the call ended first."""
-        assert self._done is not None
-        return await asyncio.shield(self._done)
 
 
 class _EventQueue:
@@ -150,6 +95,7 @@ class Call:
         self.play_clock = self._loop.time()  # when the peer will have played all sent audio
         self._wake = asyncio.Event()  # wakes the pump: new item, clear, hangup
         self.clear_pending = False
+        self.paused = False  # pause(): nothing is sent until resume() or clear()
         self._hangup = asyncio.Event()
         self.stopped: CallStopped | None = None
         self._inbound_samples = 0
@@ -200,8 +146,7 @@ class Call:
         check_pcm16(audio)
         rate = sample_rate or self.out_rate
         pcm = resample_pcm16(bytes(audio), rate, self.out_rate) if rate != self.out_rate else bytes(audio)
-        item = PlaybackItem(pcm=pcm, sample_rate=self.out_rate, mark=mark, text=text)
-        item._done = self._loop.create_future()
+        item = PlaybackItem(pcm=pcm, sample_rate=self.out_rate, mark=mark, text=text).bind(self._loop)
         if self.stopped is not None:
             # The call can end at any await; a pipeline racing the hangup gets a cut item, not a crash.
             self._finish(item, played=False, now=self._loop.time())
@@ -216,6 +161,7 @@ class Call:
         Returns the interrupted items with ``heard_s`` set (by the play clock), oldest first.
         """
         now = self._loop.time()
+        self.paused = False
         cut = [*self._unplayed, *self._queue]
         self._unplayed.clear()
         self._queue.clear()
@@ -231,6 +177,30 @@ class Call:
                                    "heard_s": round(sum(i.heard_s for i in cut), 3)}},
             )
         return cut
+
+    def pause(self) -> list[PlaybackItem]:
+        """Speech that may be only "угу": the peer flushes its buffer now, but what the caller has
+        not heard stays queued, rewound to the last heard sample, until :meth:`resume` or
+        :meth:`clear`. Returns the paused items."""
+        now = self._loop.time()
+        items = [*self._unplayed, *self._queue]
+        if self.paused or not items:
+            return []
+        for item in items:
+            item.rewind(now)
+        self._unplayed.clear()
+        self._queue = deque(items)
+        self.paused = True
+        self.clear_pending = True
+        self.play_clock = now
+        self._wake.set()
+        return items
+
+    def resume(self) -> None:
+        """Go on from where :meth:`pause` stopped, without replaying what was heard."""
+        if self.paused:
+            self.paused = False
+            self._wake.set()
 
     async def wait_mark(self, mark: str) -> bool:
         """Wait for the most recent queued item carrying ``mark``: True if played, False if cut."""
@@ -283,7 +253,8 @@ class Call:
         self._wake.set()
 
     def next_item(self) -> PlaybackItem | None:
-        return self._queue[0] if self._queue else None
+        """What the pump sends next; nothing while playback is paused."""
+        return self._queue[0] if self._queue and not self.paused else None
 
     async def wait_wake(self, timeout: float | None) -> None:
         with contextlib.suppress(TimeoutError):
@@ -295,9 +266,7 @@ class Call:
         now = self._loop.time()
         chunk = item.pcm[item.sent_bytes : item.sent_bytes + frame_bytes]
         start = max(now, self.play_clock)
-        if item.play_start is None:
-            item.play_start = start
-            item.state = PlaybackState.SENDING
+        item.started_frame(start)
         item.sent_bytes += len(chunk)
         self.play_clock = start + frame_bytes / 2 / self.out_rate
         item.play_end = start + len(chunk) / 2 / self.out_rate
@@ -308,15 +277,20 @@ class Call:
     def item_sent(self, item: PlaybackItem) -> None:
         """All of ``item`` is with the peer; it now waits to be played."""
         self._queue.popleft()
-        if item.play_start is None:  # a pure marker: played when what is before it is played
-            item.play_start = item.play_end = max(self._loop.time(), self.play_clock)
+        if item.play_end is None:  # a pure marker (or a stretch heard before a pause): played with what precedes it
+            item.play_end = max(self._loop.time(), self.play_clock)
+        if item.play_start is None:
+            item.play_start = item.play_end
         item.state = PlaybackState.SENT
         self._unplayed.append(item)
 
-    def played_up_to(self, item: PlaybackItem) -> None:
-        """The peer has played ``item`` and, since playback is in order, everything before it."""
-        if item not in self._unplayed:
-            return  # already cleared or reported
+    def played_up_to(self, item: PlaybackItem, segment: int | None = None) -> None:
+        """The peer has played ``item`` and, since playback is in order, everything before it.
+
+        ``segment`` is the item's segment when the timer was set: a pause since makes it stale.
+        """
+        if item not in self._unplayed or (segment is not None and segment != item.segment):
+            return  # already cleared, reported, or paused and re-queued since
         now = self._loop.time()
         while self._unplayed:
             done = self._unplayed.popleft()
@@ -328,16 +302,5 @@ class Call:
         return next((i for i in self._unplayed if i.id == item_id), None)
 
     def _finish(self, item: PlaybackItem, *, played: bool, now: float) -> None:
-        if item.finished:
-            return
-        if played:
-            item.state = PlaybackState.PLAYED
-            item.heard_s = item.sent_s
-        else:
-            item.state = PlaybackState.CLEARED
-            if item.play_start is not None:
-                item.heard_s = max(0.0, min(item.sent_s, now - item.play_start))
-        if item._done is not None and not item._done.done():
-            item._done.set_result(played)
-        if played and item.mark is not None:
+        if item.finish(played=played, now=now) and played and item.mark is not None:
             self._events.put(MarkPlayed(item.mark))

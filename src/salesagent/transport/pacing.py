@@ -60,7 +60,7 @@ class OutboundPump:
                         await self.sink.send_mark(item)
                     else:
                         assert item.play_end is not None
-                        loop.call_at(item.play_end, call.played_up_to, item)
+                        loop.call_at(item.play_end, call.played_up_to, item, item.segment)
                     continue
                 ahead = call.play_clock - loop.time()
                 if ahead > self.lead_s - self.frame_s / 2:

@@ -26,7 +26,7 @@ from salesagent.transport.events import CallStarted
 from salesagent.transport.g711 import ulaw_decode, ulaw_encode
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.runner import ProtocolError, run_call
-from salesagent.transport.wsutil import close_quietly
+from salesagent.transport.wsutil import close_quietly, receive_frame
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class _TwilioSink:
 
     async def send_mark(self, item: PlaybackItem) -> None:
         # Wire name "<item id>:<mark>" is unique per utterance, so a repeated mark cannot be confused.
-        name = f"{item.id}:{item.mark or ''}"
+        name = f"{item.id}.{item.segment}:{item.mark or ''}"  # the segment: a mark sent before a pause is stale
         await self.ws.send_text(json.dumps({"event": "mark", "streamSid": self.stream_sid,
                                            "mark": {"name": name}}, ensure_ascii=False))
 
@@ -123,7 +123,7 @@ class TwilioBridge:
 
     async def _start(self, ws: WebSocket) -> tuple[CallStarted, str] | None:
         while True:
-            message = await ws.receive()
+            message = await receive_frame(ws, self.settings.max_frame_bytes)
             if message["type"] == "websocket.disconnect":
                 return None
             event = _loads(message.get("text"))
@@ -135,7 +135,7 @@ class TwilioBridge:
 
     async def _read(self, ws: WebSocket, call: Call) -> None:
         while True:
-            message = await ws.receive()
+            message = await receive_frame(ws, self.settings.max_frame_bytes)
             if message["type"] == "websocket.disconnect":
                 code = message.get("code", 1006)
                 call.push_stopped("hangup" if code in (1000, 1001) else "disconnect", f"close code {code}")
@@ -169,10 +169,11 @@ class TwilioBridge:
     @staticmethod
     def _mark(call: Call, event: dict[str, Any]) -> None:
         name = (event.get("mark") or {}).get("name")
-        item_id, _, _ = str(name).partition(":")
+        ref, _, _ = str(name).partition(":")
+        item_id, _, segment = ref.partition(".")
         item = call.find_unplayed(int(item_id)) if item_id.isdigit() else None
         if item is not None:
-            call.played_up_to(item)
+            call.played_up_to(item, int(segment) if segment.isdigit() else None)
         else:  # cleared before Twilio confirmed it, or not ours
             log.debug("mark ignored", extra={"context": {"call_id": call.call_id, "mark": name}})
 

@@ -54,6 +54,7 @@ class Extraction(BaseModel):
     client_name: str | None = None
     phone: str | None = Field(default=None, description="E.164 +7XXXXXXXXXX when complete")
     phone_tail: str | None = Field(default=None, description="Digits of a partial correction: 'последние цифры 68'")
+    phone_partial: str | None = Field(default=None, description="Digits of a number begun, not finished: '8916'")
     age: int | None = None
     weight: int | None = None
     symptoms: str | None = None
@@ -65,8 +66,12 @@ class Extraction(BaseModel):
     discounts: list[str] = Field(default_factory=list, description="Profile discount ids")
     date: DateRequest | None = None
     number: int | None = Field(default=None, description="A bare number when nothing else claimed it")
+    choice: int | None = Field(default=None, description="Offered time picked by position (0-based, -1 = last)")
     intents: set[Intent] = Field(default_factory=set)
     faq: list[str] = Field(default_factory=list, description="Profile FAQ ids asked about, in order")
+    visited_doctor: bool | None = Field(default=None, description="'врач направил', 'к врачу не ходил'")
+    not_offered: list[str] = Field(default_factory=list, description="Profile not_offered ids asked for")
+    question: bool = Field(default=False, description="The caller asked something back (answered or not)")
     source: Literal["rules", "llm", "hybrid"] = "rules"
 
     def is_empty(self) -> bool:
@@ -84,6 +89,8 @@ class ExtractionContext(BaseModel):
     profile: ClinicProfile
     expected: tuple[str, ...] = Field(default=(), description="Slots the current question asks for")
     history: tuple[tuple[str, str], ...] = Field(default=(), description="Recent (role, text) turns")
+    phone_so_far: str | None = Field(
+        default=None, description="The stored phone (E.164), else the partial digits heard so far")
 
 
 @runtime_checkable

@@ -1,4 +1,4 @@
-"""The complaint: its text, how long it lasts, what the pain is like.
+"""The complaint: its text and what the pain is like (how long it lasts: :mod:`.durations`).
 
 The complaint text is the caller's own words (trimmed of fillers), because the radiologist reads
 it in the lead; the duration is normalised ("месяца три" -> "3 месяца") so it sorts and reads the
@@ -12,60 +12,11 @@ import re
 from rapidfuzz.distance import Levenshtein
 
 from salesagent.dialog.extract import lexicon, morph
-from salesagent.dialog.extract.numbers import lemma_number
 from salesagent.dialog.extract.text import Utterance
 from salesagent.dialog.extract.vocab import max_edits
 
 MAX_SYMPTOMS_CHARS = 300
 _EDGE = re.compile(r"^[\s,.;:!?…\-—]+|[\s,.;:!?…\-—]+$")
-
-
-def duration_text(n: float, unit_lemma: str) -> str:
-    if n == 1.5:
-        return "полтора " + morph.agree_with_number(unit_lemma, 2)
-    count = int(n)
-    return f"{count} {morph.agree_with_number(unit_lemma, count)}"
-
-
-def extract_duration(utt: Utterance, claimed: set[int]) -> tuple[str | None, frozenset[int]]:
-    toks, lems = utt.tokens, utt.lemmas
-    for i, tok in enumerate(toks):
-        if i in claimed:
-            continue
-        unit = lexicon.DURATION_UNITS.get(lems[i])
-        if unit is not None:
-            if utt.token_at(i - 1) == "через" or utt.token_at(i - 2) == "через":
-                continue
-            n: float | None = None
-            if i > 0 and i - 1 not in claimed:
-                n = utt.number(i - 1)
-                if n is None:
-                    n = lemma_number(toks[i - 1])
-                if n is not None:
-                    return duration_text(n, unit), frozenset((i - 1, i))
-            after = utt.number(i + 1)
-            if after is not None and i + 1 not in claimed and utt.lemma_at(i + 2) not in lexicon.DURATION_UNITS:
-                return duration_text(after, unit), frozenset((i, i + 1))  # "месяца три"
-            prev = utt.lemma_at(i - 1)
-            if utt.token_at(i + 1) == "назад" and lems[i] != "час":
-                return duration_text(1, unit), frozenset((i,))
-            if prev in ("уже", "около", "где", "то", "почти", "больше", "целый", "весь", "с", "примерно") and \
-                    lems[i] != "час" and tok not in ("дня", "днем"):
-                return duration_text(1, unit), frozenset((i,))
-            if prev == "несколько":
-                return f"несколько {morph.agree_with_number(unit, 5)}", frozenset((i - 1, i))
-            continue
-        word = lexicon.DURATION_WORDS.get(tok)
-        if word is not None and word != "несколько":
-            return word, frozenset((i,))
-        if tok in lexicon.SINCE_WORDS and i + 1 < len(toks) and i + 1 not in claimed:
-            nxt, nlem = toks[i + 1], lems[i + 1]
-            if (nlem in lexicon.WEEKDAYS or any(nxt.startswith(s) for s, _ in lexicon.WEEKDAY_STEMS)
-                    or nlem in lexicon.MONTHS or nxt in ("вчера", "позавчера", "вчерашнего", "детства", "утра")):
-                return f"{tok} {nxt}", frozenset((i, i + 1))
-            if nlem == "прошлый" and utt.lemma_at(i + 2) in ("неделя", "месяц", "год"):
-                return f"{tok} {nxt} {toks[i + 2]}", frozenset((i, i + 1, i + 2))
-    return None, frozenset()
 
 
 _ADJECTIVE_ENDINGS = ("ая", "ий", "ый", "ой", "ую", "ое", "ее", "яя")
@@ -106,8 +57,38 @@ def is_complaint(utt: Utterance, symptom_words: frozenset[str]) -> bool:
     return any(lem in lexicon.COMPLAINT_LEMMAS or lem in symptom_words for lem in utt.lemmas)
 
 
-def complaint_text(raw: str) -> str | None:
-    """The caller's words without leading fillers and edge punctuation, at most 300 characters."""
+# Where a complaint told inside a longer answer ends: the caller moves on to the booking.
+_AFTER_COMPLAINT = frozenset({"хотеть", "записаться", "записать", "запишите", "врач", "доктор", "направить",
+                              "отправить", "нужно", "нужный", "можно", "подсказать", "сколько", "зовут", "звать"})
+_BEFORE_COMPLAINT = frozenset({"здравствуйте", "добрый", "день", "алло", "зовут", "меня", "это", "я"})
+
+
+def complaint_span(utt: Utterance, symptom_words: frozenset[str]) -> tuple[int, int] | None:
+    """Word span of the complaint in a long answer that also greets, names itself and asks to
+    book ("здравствуйте, меня зовут Вера, третью неделю болит поясница, врач направил на МРТ"):
+    the lead's complaint is "третью неделю болит поясница", not the whole sentence."""
+    lems = utt.word_lemmas
+    hits = [i for i, lem in enumerate(lems) if lem in lexicon.COMPLAINT_LEMMAS or lem in symptom_words]
+    if not hits or len(lems) <= 8:
+        return None
+    start = hits[0]
+    while start > 0 and lems[start - 1] not in _AFTER_COMPLAINT and utt.words[start - 1] not in _BEFORE_COMPLAINT:
+        start -= 1
+    while start < hits[0] and any(morph.has_grammeme(utt.words[start], g, 0.3) for g in ("Name", "Patr", "Surn")):
+        start += 1  # "это Вера Николаевна, болит спина": the name is no part of the complaint
+    end = hits[-1] + 1
+    while end < len(lems) and lems[end] not in _AFTER_COMPLAINT:
+        end += 1
+    return (start, end) if end > start else None
+
+
+def complaint_text(raw: str, utt: Utterance | None = None, symptom_words: frozenset[str] = frozenset()) -> str | None:
+    """The caller's words without leading fillers and edge punctuation, at most 300 characters;
+    only the complaint part of a long answer when the words line up with the raw text."""
+    if utt is not None and len(utt.raw_words) == len(utt.words):
+        span = complaint_span(utt, symptom_words)
+        if span is not None:
+            raw = " ".join(utt.raw_words[span[0] : span[1]])
     words = raw.split()
     while words and _EDGE.sub("", words[0]).lower() in lexicon.FILLERS:
         words.pop(0)

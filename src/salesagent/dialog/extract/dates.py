@@ -24,6 +24,8 @@ _NOT_AFTER_HOUR = frozenset({"день", "неделя", "месяц", "год",
                              "минута", "сутки", "процент", "рубль", "тысяча", "число", "человек", "этаж"})
 _PM_MARKERS = {"дня": 12, "вечера": 12, "вечером": 12, "днем": 12}
 _AM_MARKERS = frozenset({"утра", "утром", "ночи"})
+_NOT_AFTER_ORDINAL = frozenset({"вариант", "время", "час", "раз", "половина", "этаж", "месяц", "неделя", "год",
+                                "день", "слот", "окно", "окошко", "сеанс"})
 _DATE_SLOTS = frozenset({"date", "time", "appointment_datetime", "appointment_date", "appointment_time", "day"})
 
 
@@ -158,7 +160,10 @@ class _Parser:
             offset = 1
         elif prev == "этот":
             offset = 0
-        self.add("day", self.next_weekday(wd, offset), i, i + 1)
+        day = self.next_weekday(wd, offset)
+        if prev == "после":  # "после среды": the day after
+            day += timedelta(days=1)
+        self.add("day", day, i, i + 1)
         return i + 1
 
     def _in_days(self, i: int) -> int | None:
@@ -185,13 +190,15 @@ class _Parser:
         found = ordinal_at(u.tokens, u.lemmas, i)
         if found is None:
             n = u.number(i)
-            if n is None or not lexicon.MONTHS.get(u.lemma_at(i + 1)):
+            if n is None or not (lexicon.MONTHS.get(u.lemma_at(i + 1)) or u.lemma_at(i + 1) == "число"):
                 return None
             found = (n, i + 1)
         day, j = found
         month = lexicon.MONTHS.get(u.lemma_at(j))
         if month is not None or u.lemma_at(j) == "число":
             end = j + 1
+        elif self._bare_day(i, j):
+            end = j  # "двадцать девятого", "на третье": the day of this (or next) month
         else:
             return None
         if not 1 <= day <= 31:
@@ -199,8 +206,21 @@ class _Parser:
         resolved = self.month_day(day, month)
         if resolved is None:
             return None
+        if u.token_at(i - 1) == "после":  # "после пятого числа" = from the sixth on
+            resolved += timedelta(days=1)
         self.add("day", resolved, i, end)
         return end
+
+    def _bare_day(self, i: int, j: int) -> bool:
+        """An ordinal without "числа" or a month is a day of the month when the agent asked for a
+        day, or after a preposition of dates, and it is in the genitive or neuter ("третьего",
+        "третье"), not "третий вариант" or "во втором часу"."""
+        u = self.utt
+        if u.lemma_at(j) in _NOT_AFTER_ORDINAL or u.token_at(j) in _PM_MARKERS or u.token_at(j) in _AM_MARKERS:
+            return False
+        form_ok = u.token_at(j - 1).endswith(("ого", "его", "ое", "ье", "ее", "го"))
+        prep = u.token_at(i - 1) in ("на", "к", "до", "после", "с", "со")
+        return form_ok and (self.time_expected or prep)
 
     def _half_past(self, i: int) -> int | None:
         """"в половине одиннадцатого", "пол одиннадцатого", "полодиннадцатого" -> 10:30."""
@@ -257,6 +277,8 @@ class _Parser:
             self.add("time", time(12, 0), i, i + 1)
             return i + 1
         n = u.number(i)
+        if n is not None and u.token_at(i - 1) == "ни":
+            return None  # "ни одно не подходит" names no hour
         prep = u.token_at(i - 1) in _TIME_PREPS
         if n is None:
             # "в час дня": "час" alone is one o'clock
@@ -304,7 +326,11 @@ class _Parser:
             part = "morning"
         elif tok in ("вечером", "вечерком") or (lem == "вечер" and u.token_at(i - 1) in ("к", "на", "под")):
             part = "evening"
-        elif tok == "днем" or (lem == "обед" and u.token_at(i - 1) in ("в", "к")):
+        elif lem in ("вечерний", "вечерок", "вечерочек") or tok.startswith(("поближе к вечер", "ближе к вечер")):
+            part = "evening"  # "давайте вечернее", "вечерком"
+        elif lem in ("утренний", "утречко", "ранний утренний"):
+            part = "morning"
+        elif lem in ("дневной", "обеденный") or tok == "днем" or (lem == "обед" and u.token_at(i - 1) in ("в", "к")):
             part = "afternoon"
         elif tok == "после" and nxt == "обед":
             part, end = "afternoon", i + 2
@@ -333,6 +359,10 @@ class _Parser:
             m.negated = self.negated(m)
         days = [m for m in self.mentions if m.kind == "day"]
         times = [m for m in self.mentions if m.kind == "time"]
+        if not days and self.week_offset is not None:
+            # "на следующей неделе" with no weekday: from that week's Monday (or today) on
+            monday = self.today - timedelta(days=self.today.weekday()) + timedelta(weeks=self.week_offset)
+            days = [_Mention("day", max(monday, self.today), 0, 0)]
         day = next((m.value for m in reversed(days) if not m.negated), None)
         not_day = next((m.value for m in reversed(days) if m.negated), None)
         at = next((m.value for m in reversed(times) if not m.negated), None)

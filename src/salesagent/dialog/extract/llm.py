@@ -50,6 +50,34 @@ def _short(value: str | None, limit: int) -> str | None:
     return text[:limit] if text else None
 
 
+def _words(text: str) -> list[str]:
+    return re.findall(r"[а-я]+", text.lower().replace("ё", "е"))
+
+
+def grounded_name(name: str, text: str) -> str | None:
+    """The caller's name as said in ``text`` ("Имя" or "Имя Отчество"), or None.
+
+    A name the caller did not say is the small model copying its examples ("Татьяна" for "так
+    любовь петровна"); a word that is no first name is a filler it took for one ("Ой", "Мм").
+    Both are checked with the same morphology the rules use: the first word must be a first name
+    (pymorphy3 ``Name``) whose stem is in the utterance; a patronymic is kept when said too.
+    """
+    from salesagent.dialog.extract.morph import has_grammeme, name_nominative
+
+    said = _words(text)
+    parts = _words(name)
+    if not parts:
+        return None
+    first = name_nominative(parts[0])
+    stem = parts[0][: max(3, len(parts[0]) - 2)]
+    if first is None or not any(w.startswith(stem) for w in said):
+        return None
+    for word in parts[1:2]:
+        if has_grammeme(word, "Patr") and any(w.startswith(word[: max(4, len(word) - 2)]) for w in said):
+            return f"{first} {name_nominative(word) or word.capitalize()}"
+    return first
+
+
 def _reject(field: str, value: Any, variant: str) -> None:
     metrics.REJECTED_VALUES.labels(field, variant).inc()
     log.info("LLM value rejected by the profile", extra={"context": {"field": field, "value": str(value)[:80]}})
@@ -137,6 +165,7 @@ class LLMExtractor:
     """Extraction by an LLM within the settings' time budget. Implements ``Extractor``."""
 
     name = "llm"
+    takes_slots = True  # the engine passes the filled slots (the prompt shows them)
 
     def __init__(self, settings: LLMSettings, client: ChatClient | None = None,
                  variants: VariantSet | None = None, variant: str | None = None) -> None:
@@ -193,7 +222,13 @@ class LLMExtractor:
                 raise LLMBadResponse(f"not a JSON object: {raw[:120]!r}") from exc
             # field by field, not model_validate: one unknown id must not cost the valid values
             # (a server without constrained decoding can write anything)
-            return validate_against_profile(data, context.profile, self.variant.name)
+            out = validate_against_profile(data, context.profile, self.variant.name)
+            if data.get("client_name"):
+                name = grounded_name(str(data["client_name"]), text)
+                if name is None and out.client_name is not None:
+                    _reject("client_name", data["client_name"], self.variant.name)
+                out.client_name = name
+            return out
         except LLMError as exc:
             metrics.FALLBACKS.labels("extract", self.variant.name, exc.reason).inc()
             return Extraction(source="llm")

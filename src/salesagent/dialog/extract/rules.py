@@ -18,18 +18,20 @@ from typing import TypeVar
 from salesagent.clinic.profile import ClinicProfile
 from salesagent.dialog.extract import morph, names, numbers
 from salesagent.dialog.extract.base import Extraction, ExtractionContext, Intent
+from salesagent.dialog.extract.choice import extract_choice
 from salesagent.dialog.extract.complaints import (
     complaint_text,
-    extract_duration,
     extract_pain_character,
     is_complaint,
 )
 from salesagent.dialog.extract.config import ExtractSettings, get_extract_settings
 from salesagent.dialog.extract.dates import extract_date
-from salesagent.dialog.extract.intents import extract_acts, visited_doctor
+from salesagent.dialog.extract.durations import extract_duration
+from salesagent.dialog.extract.intents import Acts, extract_acts, visited_doctor
 from salesagent.dialog.extract.intents import warm_up as warm_intents
 from salesagent.dialog.extract.measures import extract_measures
 from salesagent.dialog.extract.phone import extract_phone
+from salesagent.dialog.extract.safety import pregnancy_term
 from salesagent.dialog.extract.text import Utterance
 from salesagent.dialog.extract.vocab import Match, vocabulary_for
 from salesagent.dialog.states import State
@@ -44,6 +46,9 @@ _ANSWER_ONLY = frozenset({Intent.NO, Intent.DONT_KNOW, Intent.DECLINE, Intent.CA
                           Intent.REPEAT})
 
 
+_HAVING = frozenset({"бояться", "быть", "стоять", "иметь", "ставить", "страдать", "наблюдаться", "испытывать",
+                     "беспокоить", "носить", "установить"})
+_REMOVED = frozenset({"снять", "удалить", "вынуть", "убрать", "достать", "извлечь", "вытащить"})
 _NEGATIONS = frozenset({"не", "нет", "без", "никаких", "никакого", "никакой", "ни", "нету"})
 # Words that open a new clause: a "нет" before them answers the question, not the noun after.
 _CLAUSE_MARKS = frozenset({"у", "меня", "есть", "стоит", "но", "а", "и", "да", "зато"})
@@ -55,9 +60,16 @@ def _negated(utt: Utterance, m: Match) -> bool:
     "нет" answers the question and the noun stands in the nominative)."""
     if any(t in ("нет", "нету") for t in utt.tokens[m.end : m.end + 2]):
         return True
-    before = utt.tokens[max(0, m.start - 4) : m.start]
+    if utt.token_at(m.end) == "не" and utt.lemma_at(m.end + 1) in _HAVING:
+        return True  # "замкнутого пространства не боюсь", "кардиостимулятора не ставили"
+    if any(lem in _REMOVED for lem in utt.lemmas[m.end : m.end + 5]):
+        return True  # "была пластина, но её сняли": nothing left to rule the MRI out
+    first_before = max(0, m.start - 4)
+    before = utt.tokens[first_before : m.start]
     for i in range(len(before) - 1, -1, -1):
         token = before[i]
+        if token == "не" and _negates_other_verb(utt, first_before + i + 1):
+            return False  # "не расслышал, помпа стоит", "не выдержу в трубе": the "не" is the verb's
         if token in _NEGATIONS:
             return True
         if token in _CLAUSE_MARKS:
@@ -66,6 +78,13 @@ def _negated(utt: Utterance, m: Match) -> bool:
             first = utt.tokens[m.start] if m.start < len(utt.tokens) else ""
             return negated_clause and morph.has_grammeme(first, "gent", 0.2)
     return False
+
+
+def _negates_other_verb(utt: Utterance, i: int) -> bool:
+    """The word after a "не" is a verb other than having / fearing: the "не" denies that verb."""
+    word = utt.token_at(i)
+    verb = morph.has_grammeme(word, "VERB", 0.3) or morph.has_grammeme(word, "INFN", 0.3)
+    return verb and utt.lemma_at(i) not in _HAVING
 
 
 _DICTATION_NUMBERS = 4  # number groups in one answer to "your phone?" that make it a dictation
@@ -126,15 +145,29 @@ class RuleExtractor:
         claimed: set[int] = set()
         intents: set[Intent] = set()
 
-        phone = self._guard("phone", lambda: extract_phone(utt), None)
+        asked_phone = "phone" in expected
+        phone = self._guard("phone", lambda: extract_phone(utt, asked_phone, ctx.phone_so_far), None)
         if phone is not None:
-            out.phone, out.phone_tail = phone.phone, phone.tail
+            out.phone, out.phone_tail, out.phone_partial = phone.phone, phone.tail, phone.partial
             claimed |= phone.claimed
+
+        choice = None
+        if ctx.state == State.OFFER_APPOINTMENT_TIMES:
+            choice = self._guard("choice", lambda: extract_choice(utt), None)
+            if choice is not None:
+                out.choice = choice.position
+                claimed |= choice.claimed
 
         # A number being dictated that did not parse as a phone (ASR dropped a group) is a garbled
         # phone, not "16:20": it must not move the booking. The question is asked again instead.
-        no_phone = phone is None or (phone.phone is None and phone.tail is None)
-        dictating = no_phone and "phone" in expected and sum(t.isdigit() for t in utt.tokens) >= _DICTATION_NUMBERS
+        no_phone = phone is None or (phone.phone is None and phone.tail is None and phone.partial is None)
+        dictating = (phone is not None and phone.partial is not None) or (
+            no_phone and asked_phone and sum(t.isdigit() for t in utt.tokens) >= _DICTATION_NUMBERS)
+        duration_state = ctx.state == State.ASK_SYMPTOMS_DURATION or "symptoms_duration" in expected
+        early_duration: tuple[str | None, frozenset[int]] = (None, frozenset())
+        if duration_state:  # "часа три" answers "how long", it is no 15:00
+            early_duration = self._guard("duration", lambda: extract_duration(utt, claimed, True), early_duration)
+            claimed |= early_duration[1]
         dated = None if dictating else self._guard(
             "date", lambda: extract_date(utt, ctx.now, ctx.profile, claimed, expected), None)
         if dated is not None and dated.request is not None:
@@ -143,13 +176,15 @@ class RuleExtractor:
             if dated.correction:
                 intents.add(Intent.CORRECTION)
 
-        duration_state = ctx.state == State.ASK_SYMPTOMS_DURATION or "symptoms_duration" in expected
-        measures = self._guard("measures", lambda: extract_measures(utt, claimed, expected, duration_state), None)
+        # digits of a number being dictated are no age or weight ("..., не 80 а 77" is then a group)
+        measures = None if dictating else self._guard(
+            "measures", lambda: extract_measures(utt, claimed, expected, duration_state, ctx.now.year), None)
         if measures is not None:
             out.age, out.weight = measures.age, measures.weight
             claimed |= measures.claimed
 
-        duration = self._guard("duration", lambda: extract_duration(utt, claimed), (None, frozenset()))
+        duration = early_duration if early_duration[0] else self._guard(
+            "duration", lambda: extract_duration(utt, claimed, duration_state), (None, frozenset()))
         out.symptoms_duration = duration[0]
         claimed |= duration[1]
         if measures is not None and measures.number_index not in claimed:
@@ -161,13 +196,24 @@ class RuleExtractor:
         want_name = "client_name" in expected or ctx.state == State.ASK_CLIENT_NAME
         out.client_name = self._guard("name", lambda: names.extract_name(utt, want_name, self.settings.ner), None)
 
-        acts = self._guard("intents", lambda: extract_acts(utt), [])
-        intents.update(acts)
-        if "visited_doctor" in expected or ctx.state == State.ASK_VISITED_DOCTOR:
-            visited = self._guard("visited_doctor", lambda: visited_doctor(utt), None)
-            if visited is not None:
-                intents.discard(Intent.NO if visited else Intent.YES)
-                intents.add(Intent.YES if visited else Intent.NO)
+        acts = self._guard("intents", lambda: extract_acts(utt), Acts([], False))
+        if acts.intents and (Intent.YES in acts.intents or Intent.NO in acts.intents):
+            intents.difference_update({Intent.YES, Intent.NO})  # the settled polarity wins over a negated noun
+        intents.update(acts.intents)
+        out.question = acts.question
+        if acts.spans and not out.faq:
+            out.faq = self._guard("faq_keywords", lambda: self._asked_topics(utt, ctx, acts.spans), [])
+        if Intent.HUMAN in intents:
+            out.faq = [f for f in out.faq if f != "robot"]  # "соедините с живым человеком" is no question
+        if choice is not None and choice.relative and not any(lem.startswith(("перезвон", "позвон", "звон"))
+                                                              for lem in utt.lemmas):
+            intents.discard(Intent.CALLBACK)  # "давайте попозже" after a list of times picks a later one
+        asked = "visited_doctor" in expected or ctx.state == State.ASK_VISITED_DOCTOR
+        visited = self._guard("visited_doctor", lambda: visited_doctor(utt, asked), None)
+        if visited is not None and asked:
+            intents.discard(Intent.NO if visited else Intent.YES)
+            intents.add(Intent.YES if visited else Intent.NO)
+        out.visited_doctor = visited  # "врач направил на МРТ" at the greeting answers that question too
         if Intent.CORRECTION in intents and out.date is not None and out.date.not_day is not None:
             intents.discard(Intent.NO)  # "нет, не в пятницу, а в субботу" corrects, it does not refuse
         out.intents = intents
@@ -176,9 +222,21 @@ class RuleExtractor:
         complaint = self._guard("complaint", lambda: is_complaint(utt, vocab.symptom_words), False)
         asked = "symptoms" in expected or ctx.state == State.ASK_SYMPTOMS
         answer_only = bool(intents & _ANSWER_ONLY) and not complaint
-        if complaint or (asked and not answer_only and not out.faq and (out.body_part or len(utt.words) >= 3)):
-            out.symptoms = complaint_text(text)
+        asking = out.faq or out.not_offered or out.question  # "а рентген лёгких делаете?" is no complaint
+        if complaint or (asked and not answer_only and not asking and (out.body_part or len(utt.words) >= 3)):
+            out.symptoms = complaint_text(text, utt, vocab.symptom_words)
         return out
+
+    def _asked_topics(self, utt: Utterance, ctx: ExtractionContext, spans) -> list[str]:
+        """FAQ ids named by a topic word inside a question back (one per question)."""
+        vocab = vocabulary_for(ctx.profile, self.settings.fuzzy_threshold)
+        found: list[str] = []
+        matches = vocab.faq_keywords.find(utt)
+        for span in spans:
+            hit = next((m.key for m in matches if m.start in span), None)
+            if hit is not None and hit not in found:
+                found.append(hit)
+        return found
 
     def _vocabulary(self, utt: Utterance, ctx: ExtractionContext, out: Extraction, intents: set[Intent]) -> None:
         vocab = self._guard("vocabulary", lambda: vocabulary_for(ctx.profile, self.settings.fuzzy_threshold), None)
@@ -195,7 +253,8 @@ class RuleExtractor:
                     found.append(m.key)
             return found
 
-        modalities = self._guard("modality", lambda: keys(vocab.modalities.find(utt)), [])
+        modalities = self._guard("modality", lambda: keys(
+            [m for m in vocab.modalities.find(utt) if utt.token_at(m.start - 1) not in ("вместо", "кроме")]), [])
         out.modality = modalities[0] if modalities else None
         parts = self._guard("body_part", lambda: keys(vocab.body_parts.find(utt)), [])
         if not parts:
@@ -204,5 +263,10 @@ class RuleExtractor:
         out.contraindications = self._guard(
             "contraindications", lambda: keys(vocab.contraindications.find(utt), skip_negated=True), []
         )
+        if self._guard("pregnancy", lambda: bool(pregnancy_term(utt)), False):
+            for item in ctx.profile.contraindications:
+                if item.pregnancy and item.id not in out.contraindications:
+                    out.contraindications.append(item.id)
         out.discounts = self._guard("discounts", lambda: keys(vocab.discounts.find(utt), skip_negated=True), [])
         out.faq = self._guard("faq", lambda: keys(vocab.faq.find(utt)), [])
+        out.not_offered = self._guard("not_offered", lambda: keys(vocab.not_offered.find(utt)), [])

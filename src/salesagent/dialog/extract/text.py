@@ -19,6 +19,8 @@ _TIME_DOT = re.compile(r"(?<!\d)(\d{1,2})[.:](\d{2})(?!\d)")
 _DIGIT_DASH = re.compile(r"(?<=\d)[\-‐–—()](?=\s*\d)|(?<=\d\s)[\-‐–—](?=\s*\d)")
 _NOT_WORD = re.compile(r"[^0-9a-zа-я:\s]")
 _LONE_COLON = re.compile(r"(?<!\d):|:(?!\d)")
+# Words ASR writes in two: "после завтра" is "послезавтра".
+_SPLIT_WORDS = re.compile(r"(?<![а-я])(после|поза)\s+(завтра|вчера)(?![а-я])")
 _WORD = re.compile(r"[0-9a-zа-яё]+", re.IGNORECASE)
 
 
@@ -28,6 +30,7 @@ def normalize(text: str) -> str:
     folded = _TIME_DOT.sub(r"\1:\2", folded)
     folded = _DIGIT_DASH.sub(" ", folded)
     folded = folded.replace("+", " плюс ")
+    folded = _SPLIT_WORDS.sub(lambda m: m.group(1) + m.group(2), folded)  # ASR: "после завтра"
     folded = _NOT_WORD.sub(" ", folded)
     folded = _LONE_COLON.sub(" ", folded)
     return " ".join(folded.split())

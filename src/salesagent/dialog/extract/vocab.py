@@ -186,6 +186,8 @@ class ProfileVocabulary:
     contraindications: PhraseMatcher
     discounts: PhraseMatcher
     faq: PhraseMatcher
+    faq_keywords: PhraseMatcher  # count only inside a question back
+    not_offered: PhraseMatcher
     symptom_words: frozenset[str]  # lemmas of symptom phrases that are not body part names ("мениск")
 
 
@@ -203,6 +205,7 @@ def build_vocabulary(profile: ClinicProfile, threshold: int) -> ProfileVocabular
     symptom_words = frozenset(
         lem for _, text in symptoms for w in words_of(text)
         if len(w) > EXACT_MAX_LEN and (lem := morph.lemma(w)) not in part_words
+        and not morph.has_grammeme(w, "INFN", 0.5)  # "ходить" of "больно ходить" is no complaint alone
     )
     return ProfileVocabulary(
         modalities=PhraseMatcher(modalities, threshold),
@@ -211,6 +214,8 @@ def build_vocabulary(profile: ClinicProfile, threshold: int) -> ProfileVocabular
         contraindications=PhraseMatcher(contra, threshold),
         discounts=PhraseMatcher(discounts, threshold),
         faq=PhraseMatcher(faq, threshold),
+        faq_keywords=PhraseMatcher(pairs((f.id, f.keywords) for f in profile.faq), threshold),
+        not_offered=PhraseMatcher(pairs((n.id, n.aliases) for n in profile.not_offered), threshold),
         symptom_words=symptom_words,
     )
 

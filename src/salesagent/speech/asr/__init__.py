@@ -12,7 +12,7 @@ Typical use (no WebSocket needed)::
 from salesagent.speech.asr.base import AsrEngine, Segment, SpeechRecognizer, Transcript
 from salesagent.speech.asr.prompt import vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
-from salesagent.speech.asr.streaming import AsrEvent, Final, Partial, StreamingTranscriber
+from salesagent.speech.asr.streaming import AsrEvent, Discarded, Final, Partial, StreamingTranscriber
 from salesagent.speech.asr.whisper import AsrConfigError, FasterWhisperEngine
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "AsrEngine",
     "AsrEvent",
     "DecodeScheduler",
+    "Discarded",
     "FasterWhisperEngine",
     "Final",
     "Partial",

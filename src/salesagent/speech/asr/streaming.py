@@ -12,6 +12,7 @@ Timeline of one utterance::
     Partial(text) ...               every partial_interval of audio, if a worker is free
     SpeechEnded(start, end)         min_silence_ms after the last speech window (endpoint)
     Final(text, start, end, conf)   when the final decode is done (finals jump the queue)
+    or Discarded(start, end, why)   when it yields no text, so nobody waits for a final forever
 
 Works without any network layer: create a :class:`DecodeScheduler` in a running loop, a
 transcriber per call, feed it, and iterate the events.
@@ -55,7 +56,19 @@ class Final:
     confidence: float
 
 
-AsrEvent = SpeechStarted | SpeechEnded | Partial | Final
+@dataclass(frozen=True, slots=True)
+class Discarded:
+    """An utterance that yields no text (a cough, line noise, a failed or unsure decode).
+
+    Emitted in the place its Final would have had, so a listener waiting on the utterance knows it
+    is over instead of waiting for ever."""
+
+    start: float
+    end: float
+    reason: str  # "empty" | "low_confidence" | "failed"
+
+
+AsrEvent = SpeechStarted | SpeechEnded | Partial | Final | Discarded
 _DONE = object()
 _stream_ids = itertools.count(1)
 
@@ -74,6 +87,7 @@ class StreamingTranscriber:
         stream_id: str | None = None,
         on_event: Callable[[AsrEvent], None] | None = None,
         detector: VoiceActivityDetector | None = None,
+        partials: bool | None = None,
     ) -> None:
         self.scheduler = scheduler
         self.asr = asr or AsrSettings()
@@ -82,6 +96,7 @@ class StreamingTranscriber:
         self.prompt = prompt
         self.stream_id = stream_id or f"stream-{next(_stream_ids)}"
         self.on_event = on_event
+        self.partials = self.asr.partials if partials is None else partials  # decoded only when wanted
         self._vad = detector or VoiceActivityDetector(self.vad_settings)
         self._resampler = StreamResampler(self.sample_rate, TARGET_RATE, quality=self.asr.resample_quality)
         self._ring = RollingAudio()
@@ -177,7 +192,7 @@ class StreamingTranscriber:
                 self._submit_final(self._utt_start, pos)
                 self._open_utterance(pos)
             elif (
-                self.asr.partials
+                self.partials
                 and pos - self._last_partial_at >= self._partial_every
                 and self._vad.last_probability >= self.vad_settings.threshold
             ):
@@ -249,15 +264,18 @@ class StreamingTranscriber:
             result = None
         if previous is not None:
             await asyncio.gather(previous, return_exceptions=True)  # finals leave in utterance order
+        start, end = round(start, 3), round(end, 3)
         if result is None or not result.text:
+            self._emit(Discarded(start, end, "failed" if result is None else "empty"))
             return
         if result.confidence < self.asr.min_confidence:
             log.info(
                 "final below min_confidence dropped",
                 extra={"context": {"stream": self.stream_id, "confidence": result.confidence}},
             )
+            self._emit(Discarded(start, end, "low_confidence"))
             return
-        self._emit(Final(text=result.text, start=round(start, 3), end=round(end, 3), confidence=result.confidence))
+        self._emit(Final(text=result.text, start=start, end=end, confidence=result.confidence))
 
     async def _close_after_finals(self) -> None:
         if self._last_final is not None:

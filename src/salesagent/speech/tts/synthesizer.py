@@ -17,10 +17,10 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from salesagent.speech.normalize import RussianNormalizer
+from salesagent.speech.sentences import split_sentences
 from salesagent.speech.tts.audio import resample_pcm16
 from salesagent.speech.tts.base import TtsEngine, pick_voice
 from salesagent.speech.tts.cache import AudioCache, cache_key
-from salesagent.speech.tts.sentences import split_sentences
 from salesagent.speech.tts_config import OUTPUT_RATES
 
 log = logging.getLogger(__name__)

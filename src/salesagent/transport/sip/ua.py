@@ -18,6 +18,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -46,6 +47,8 @@ def require_pjsua2() -> Any:
     return pj
 
 
+REAP_DELAY_S = 2.0
+
 _PJ_LEVELS = {0: logging.CRITICAL, 1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO}
 
 
@@ -57,6 +60,10 @@ if pj is not None:
         def write(self, entry: Any) -> None:
             log.log(_PJ_LEVELS.get(entry.level, logging.DEBUG), entry.msg.rstrip(),
                     extra={"context": {"pj_level": entry.level}})
+
+    def _call_id(port: Any) -> str | None:
+        """The port's call id even when a callback lands while the port is being freed."""
+        return getattr(getattr(port, "link", None), "call_id", None)
 
     class _CallAudioPort(pj.AudioMediaPort):
         """The call's audio as frames: caller audio out to the link, agent audio in from playout."""
@@ -73,7 +80,7 @@ if pj is not None:
                     self.frames_in += 1
                     self.link.deliver_audio(bytes(frame.buf))
             except Exception:  # an exception must not cross into C++ on the clock thread
-                log.exception("caller frame lost", extra={"context": {"call_id": self.link.call_id}})
+                log.exception("caller frame lost", extra={"context": {"call_id": _call_id(self)}})
 
         def onFrameRequested(self, frame: Any) -> None:
             try:
@@ -83,7 +90,7 @@ if pj is not None:
                 frame.size = len(data)
                 self.frames_out += 1
             except Exception:
-                log.exception("agent frame lost", extra={"context": {"call_id": self.link.call_id}})
+                log.exception("agent frame lost", extra={"context": {"call_id": _call_id(self)}})
 
     class _SipCall(pj.Call):
         def __init__(self, ua: SipUserAgent, account: pj.Account, call_id: int) -> None:
@@ -132,7 +139,7 @@ class SipUserAgent:
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="pjsip", daemon=True)
         self._calls: dict[int, _SipCall] = {}
-        self._reap: list[_SipCall] = []
+        self._reap: list[tuple[float, _SipCall]] = []  # (ended at, call): freed after REAP_DELAY_S
         self._keys = itertools.count(1)
         self.bound_port: int | None = None
 
@@ -174,7 +181,7 @@ class SipUserAgent:
             while not self._stop.is_set():
                 self._ep.libHandleEvents(10)
                 self._drain_commands()
-                self._reap.clear()  # pjsua2 objects die here, on the thread that owns the library
+                self._reap_ended_calls()
         except Exception:
             log.exception("pjsip thread failed")
         finally:
@@ -239,6 +246,14 @@ class SipUserAgent:
             name = "/".join(codec.codecId.split("/")[:2])
             self._ep.codecSetPriority(codec.codecId, wanted.get(name, 0))
 
+    def _reap_ended_calls(self) -> None:
+        """Free ended calls here, on the thread that owns the library, but only once the media
+        clock has let go of their port: freeing a port the conference still clocks lands a frame
+        callback in a half-freed Python object (AttributeError, then a segfault)."""
+        horizon = time.monotonic() - REAP_DELAY_S
+        while self._reap and self._reap[0][0] <= horizon:
+            self._reap.pop(0)
+
     def _drain_commands(self) -> None:
         while True:
             try:
@@ -260,7 +275,7 @@ class SipUserAgent:
             prm = pj.CallOpParam()
             prm.statusCode = pj.PJSIP_SC_BUSY_HERE
             call.hangup(prm)
-            self._reap.append(call)
+            self._reap.append((time.monotonic(), call))
             return
         max_bytes = int(self.settings.max_playout_s * SAMPLE_RATE * 2)
         link = SipCallLink(key=key, call_id=info.callIdString, from_uri=info.remoteUri, to_uri=info.localUri,
@@ -319,7 +334,7 @@ class SipUserAgent:
             "playout_underruns": link.playout.underruns}})
         link.deliver_end()
         self._calls.pop(link.key, None)
-        self._reap.append(call)
+        self._reap.append((time.monotonic(), call))
 
     def _shutdown(self) -> None:
         try:
@@ -333,6 +348,8 @@ class SipUserAgent:
         for call in self._calls.values():
             if call.link is not None:
                 call.link.deliver_end()
+        # pjsua2 calls must die before libDestroy (their destructor asserts on a live library);
+        # the calls were hung up above, so the media clock no longer feeds their ports.
         self._calls.clear()
         self._reap.clear()
         self._destroy()
