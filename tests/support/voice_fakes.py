@@ -96,7 +96,7 @@ class FakeTranscriber:
 
 
 class FakeTTS:
-    """10 ms of audio per character, in 200 ms chunks, the first after ``delay_s``."""
+    """10 ms of audio per character (in whole 20 ms frames), in 200 ms chunks, the first after ``delay_s``."""
 
     def __init__(self, delay_s: float = 0.05) -> None:
         self.delay_s = delay_s
@@ -106,11 +106,19 @@ class FakeTTS:
     def duration_s(text: str) -> float:
         return len(text) * 0.01
 
+    @classmethod
+    def tone(cls, text: str, sample_rate: int) -> np.ndarray:
+        """The audio said for ``text``: a tone whose pitch depends on the text, so that two
+        sentences never look alike on the wire."""
+        frame = int(sample_rate * FRAME_S)  # whole wire frames: the pump pads a partial last frame
+        samples = -(-int(cls.duration_s(text) * sample_rate) // frame) * frame
+        pitch = 300 + sum(map(ord, text)) % 400
+        return (np.sin(np.arange(samples) * 2 * np.pi * pitch / sample_rate) * 8000).astype("<i2")
+
     async def stream(self, text: str, sample_rate: int) -> AsyncIterator[bytes]:
         await asyncio.sleep(self.delay_s)
         self.said.append(text)
-        samples = int(self.duration_s(text) * sample_rate)
-        tone = (np.sin(np.arange(samples) * 2 * np.pi * 440 / sample_rate) * 8000).astype("<i2").tobytes()
+        tone = self.tone(text, sample_rate).tobytes()
         step = sample_rate // 5 * 2
         for off in range(0, len(tone), step):
             yield tone[off : off + step]
@@ -177,15 +185,43 @@ class WireSink:
     def audio_between(self, t0: float, t1: float) -> list[float]:
         return [t for t, _item, _pcm in self.frames if t0 <= t < t1]
 
-    def agent_samples(self) -> np.ndarray:
-        return np.frombuffer(b"".join(pcm for _t, _item, pcm in self.frames), dtype="<i2")
+    def heard_samples(self, rate: int = RATE) -> np.ndarray:
+        """What the caller's ear got: frames play back to back from when they arrive; a clear
+        drops every sample not played yet (a phone's jitter buffer)."""
+        played: list[np.ndarray] = []
+        queued: list[tuple[float, np.ndarray]] = []  # (play start, samples) not yet known heard
+        play_end = float("-inf")
+        clears = iter(sorted(self.clears))
+        next_clear = next(clears, None)
+        for t, _item, pcm in self.frames:
+            while next_clear is not None and next_clear <= t:
+                queued, play_end = _flush(queued, played, next_clear, rate), next_clear
+                next_clear = next(clears, None)
+            samples = np.frombuffer(pcm, dtype="<i2")
+            start = max(t, play_end)
+            queued.append((start, samples))
+            play_end = start + len(samples) / rate
+        while next_clear is not None:
+            queued = _flush(queued, played, next_clear, rate)
+            next_clear = next(clears, None)
+        played.extend(samples for _start, samples in queued)
+        return np.concatenate(played) if played else np.zeros(0, dtype="<i2")
+
+
+def _flush(queued: list[tuple[float, np.ndarray]], played: list[np.ndarray], at: float,
+           rate: int) -> list[tuple[float, np.ndarray]]:
+    """Everything that started playing before ``at`` is heard up to ``at``; the rest is dropped."""
+    for start, samples in queued:
+        if start < at:
+            played.append(samples[: int(round((at - start) * rate))])
+    return []
 
 
 class Line:
     """One call through the real Call core and outbound pump, with the fakes behind the engine."""
 
     def __init__(self, dialog: FakeDialog, *, tts: FakeTTS | None = None, **settings: Any) -> None:
-        loop = asyncio.get_running_loop()
+        self.loop = loop = asyncio.get_running_loop()
         self.call = Call(CallStarted(call_id="fake-1", caller="+79160000000", sample_rate=RATE), transport="fake")
         self.sink = WireSink()
         self.asr = FakeTranscriber()

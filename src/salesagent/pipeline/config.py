@@ -38,7 +38,7 @@ class VoiceSettings(BaseSettings):
         description="Comma-separated: utterances made only of these words do not interrupt the agent.",
     )
     resume_after_backchannel: bool = Field(
-        default=True, description="After a backchannel the interrupted sentence is said again from its start."
+        default=True, description="After a backchannel the agent goes on from the first sample the caller did not hear."
     )
     final_timeout_s: float = Field(
         default=20.0,
@@ -53,6 +53,13 @@ class VoiceSettings(BaseSettings):
         le=120,
         description="A caller turn goes to the dialog at the latest this long after its first transcript, "
         "even if the line keeps making a sound.",
+    )
+    dialog_drain_s: float = Field(
+        default=10.0,
+        gt=0,
+        le=60,
+        description="When the call ends, a dialog step still running gets this long to save the session "
+        "before the lead is closed.",
     )
     endpointing: str = Field(
         default="fixed", description="Endpointing strategy: 'fixed' (the same hold after every final)."

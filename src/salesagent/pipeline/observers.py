@@ -37,7 +37,7 @@ class CallEvents:
         self.call_id = call_id
         self.observers = observers
 
-    def emit(self, kind: str, **data: Any) -> None:
+    def emit(self, kind: str, /, **data: Any) -> None:
         for observer in self.observers:
             handler = getattr(observer, f"on_{kind}", None)
             if handler is None:

@@ -52,8 +52,12 @@ class AgentSpeaker:
     # -- control -------------------------------------------------------------------------------
     def say(self, text: str, *, kind: str = "turn", state: str | None = None,
             timeline: TurnTimeline | None = None) -> SpeechHandle:
-        """Start speaking ``text``; whatever was still being said is interrupted."""
+        """Start speaking ``text``; whatever was still being said is interrupted. A hold stays:
+        the new speech waits for it too."""
+        held = self.call.paused
         self.interrupt()
+        if held:
+            self.call.pause()
         handle = SpeechHandle(text, split_sentences(text, min_chars=12), kind=kind, state=state, timeline=timeline)
         self.current = handle
         self.handles.append(handle)
@@ -68,15 +72,21 @@ class AgentSpeaker:
         self.call.pause()
         return True
 
+    def hold(self) -> None:
+        """The caller speaks while a reply is still being prepared: nothing plays until
+        :meth:`resume` or :meth:`interrupt`."""
+        self.call.pause()
+
     def resume(self) -> None:
         """It was only a backchannel: go on from the first unheard sample."""
-        if self.paused:
-            self.call.resume()
+        self.call.resume()
 
     def interrupt(self) -> SpeechHandle | None:
         """A real turn (or a new utterance): the rest of the current handle is never said."""
         handle = self.current
         if handle is None or handle.done():
+            if self.call.paused:
+                self.call.clear()  # a hold with nothing of ours queued
             return None
         handle.interrupt()
         self.call.clear()

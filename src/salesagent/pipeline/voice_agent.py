@@ -22,6 +22,7 @@ hears itself.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from collections.abc import Coroutine
@@ -130,6 +131,7 @@ class VoiceCall:
         self.speech_ends: dict[float, float] = {}  # utterance -> loop time its last voiced frame arrived
         self.endpoints: dict[float, float] = {}  # utterance -> loop time of SpeechEnded
         self.agent_task: asyncio.Task[None] | None = None
+        self.dialog_task: asyncio.Task[Any] | None = None
         self.done = False  # the dialog finished or we gave up: hang up after the last reply
         self.status: CallStatus | None = None
         self.turn_no = 0
@@ -174,6 +176,10 @@ class VoiceCall:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await self.speaker.aclose()
+        if self.dialog_task is not None:  # a step under way finishes before the call is closed
+            with contextlib.suppress(Exception):
+                async with asyncio.timeout(self.cfg.dialog_drain_s):
+                    await asyncio.gather(self.dialog_task, return_exceptions=True)
 
     # -- caller audio and recognition ------------------------------------------------------------
     def _audio(self, event: AudioIn) -> None:
@@ -194,13 +200,13 @@ class VoiceCall:
         position = self.transcriber.position_s
         if not self.transcriber.speaking:
             return
-        if self.turns.speech_continues(position, self.speaker.speaking) is Decision.INTERRUPT:
+        if self.turns.speech_continues(position, self._agent_has_floor()) is Decision.INTERRUPT:
             self._barge_in(position)
 
     def _speech_started(self, start: float, now: float) -> None:
         self.watchdog.activity()
         self.detector.speech_started(now, start)
-        if self.turns.speech_started(start, self.speaker.speaking) is Decision.INTERRUPT:
+        if self.turns.speech_started(start, self._agent_has_floor()) is Decision.INTERRUPT:
             self._barge_in(start)
         self._after_input()
 
@@ -223,17 +229,23 @@ class VoiceCall:
 
     async def _asr_events(self) -> None:
         async for event in self.transcriber.events():
-            now = self.loop.time()
-            if isinstance(event, Final):
-                self._final(event, now)
-            elif isinstance(event, Discarded):
-                self.detector.resolved_without_words(now, event.start)
-            elif isinstance(event, Partial):
-                self.events.emit("caller_partial", text=event.text)
-                continue
-            else:
-                continue  # VAD events were handled as they came out of feed()
-            self._after_input()
+            try:
+                self._recognised(event)
+            except Exception:  # one bad result must not leave the rest of the call deaf
+                log.exception("ASR event failed", extra={"context": {**self.ctx, "event": type(event).__name__}})
+
+    def _recognised(self, event: object) -> None:
+        now = self.loop.time()
+        if isinstance(event, Final):
+            self._final(event, now)
+        elif isinstance(event, Discarded):
+            self.detector.resolved_without_words(now, event.start)
+        elif isinstance(event, Partial):
+            self.events.emit("caller_partial", text=event.text)
+            return
+        else:
+            return  # VAD events were handled as they came out of feed()
+        self._after_input()
 
     def _final(self, final: Final, now: float) -> None:
         if self.turns.final(final.start, final.text) is Decision.BACKCHANNEL:
@@ -250,7 +262,7 @@ class VoiceCall:
         turn = self.detector.poll(self.loop.time())
         if turn is not None:
             self._user_turn(turn)
-        elif self.speaker.paused and not (self.detector.waiting or self.detector.holding):
+        elif self.call.paused and not (self.detector.waiting or self.detector.holding):
             self._backchannel("no_words")
         if self._turn_timer is not None:
             self._turn_timer.cancel()
@@ -261,15 +273,24 @@ class VoiceCall:
         self._refresh_idle()
 
     # -- barge-in --------------------------------------------------------------------------------
+    def _agent_busy(self) -> bool:
+        return self.agent_task is not None and not self.agent_task.done()
+
+    def _agent_has_floor(self) -> bool:
+        """The agent speaks, or is about to: caller speech now may be a barge-in or "угу"."""
+        return self.speaker.speaking or (self._agent_busy() and not self.call.paused)
+
     def _barge_in(self, at: float) -> None:
         if not self.speaker.pause():
+            if self._agent_busy():
+                self.speaker.hold()  # the reply being prepared waits for what the caller says
             return
         log.info("barge-in: agent stopped", extra={"context": {**self.ctx, "at_s": round(at, 3)}})
         self.events.emit("barge_in", at_s=at)
 
     def _backchannel(self, why: str, text: str | None = None) -> None:
         self.events.emit("backchannel", why=why, text=text)
-        if not self.speaker.paused:
+        if not self.call.paused:
             return
         if self.cfg.resume_after_backchannel:
             self.speaker.resume()
@@ -305,7 +326,7 @@ class VoiceCall:
     async def _reply(self, text: str, timeline: TurnTimeline | None = None) -> None:
         """One agent turn: the dialog's reply, spoken; after the last one, the hang-up."""
         try:
-            result = await self.s.dialog.handle(self.sid, text, self.call.caller)
+            result = await self._dialog_step(text)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -320,6 +341,20 @@ class VoiceCall:
             self.done = True
             self.status = CallStatus(result.slots["status"]) if result.slots.get("status") else None
         await self._say(result.reply, "turn", state=result.state.value, timeline=timeline, slots=result.slots)
+
+    async def _dialog_step(self, text: str) -> Any:
+        """The dialog's answer to ``text``. Steps run one at a time, in order, and are never cut
+        midway: cancelling the agent turn cancels only the waiting, so the session always holds
+        every turn the caller said (the reply to an interrupted one is simply never spoken)."""
+        previous = self.dialog_task
+
+        async def step() -> Any:
+            if previous is not None:
+                await asyncio.gather(previous, return_exceptions=True)
+            return await self.s.dialog.handle(self.sid, text, self.call.caller)
+
+        self.dialog_task = asyncio.create_task(step(), name=f"dialog-{self.sid}")
+        return await asyncio.shield(self.dialog_task)
 
     async def _say(self, text: str, kind: str, *, state: str | None = None, timeline: TurnTimeline | None = None,
                    slots: dict[str, Any] | None = None) -> None:

@@ -181,18 +181,20 @@ class Call:
     def pause(self) -> list[PlaybackItem]:
         """Speech that may be only "угу": the peer flushes its buffer now, but what the caller has
         not heard stays queued, rewound to the last heard sample, until :meth:`resume` or
-        :meth:`clear`. Returns the paused items."""
+        :meth:`clear`. Also holds audio not queued yet (a reply still being thought of).
+        Returns the paused items."""
         now = self._loop.time()
-        items = [*self._unplayed, *self._queue]
-        if self.paused or not items:
+        if self.paused:
             return []
+        items = [*self._unplayed, *self._queue]
         for item in items:
             item.rewind(now)
         self._unplayed.clear()
         self._queue = deque(items)
-        self.paused = True
-        self.clear_pending = True
-        self.play_clock = now
+        self.paused = True  # with nothing queued yet: audio enqueued from now on waits too
+        if items:
+            self.clear_pending = True
+            self.play_clock = now
         self._wake.set()
         return items
 

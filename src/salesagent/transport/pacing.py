@@ -64,7 +64,8 @@ class OutboundPump:
                     continue
                 ahead = call.play_clock - loop.time()
                 if ahead > self.lead_s - self.frame_s / 2:
-                    await call.wait_wake(ahead - self.lead_s + self.frame_s / 2)
+                    # at least 1 ms: a clock with coarse resolution (or a virtual one) must move on
+                    await call.wait_wake(max(ahead - self.lead_s + self.frame_s / 2, 1e-3))
                     continue
                 frame = call.take_frame(item, self.frame_bytes)
                 await self.sink.send_audio(frame, item)

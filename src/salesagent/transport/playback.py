@@ -115,7 +115,7 @@ class PlaybackItem:
     def rewind(self, now: float) -> None:
         """Pause: forget what was sent but not heard; the next frame is the first unheard one."""
         heard = self.heard_by(now)
-        self.sent_bytes = min(len(self.pcm), int(heard * self.sample_rate) * 2)
+        self.sent_bytes = min(len(self.pcm), round(heard * self.sample_rate) * 2)
         self.heard_s = self._segment_offset_s = self.sent_s
         self._segment_start = None
         self.play_end = None
