@@ -8,8 +8,8 @@ import time
 from prometheus_client import REGISTRY
 
 from salesagent.dialog.extract.base import DateRequest, Extraction, Intent
-from salesagent.dialog.extract.hybrid import HybridExtractor, merge_extractions
-from salesagent.dialog.extract.llm import LLMExtractor, validate_against_profile
+from salesagent.llm.hybrid import HybridExtractor, merge_extractions
+from salesagent.llm.extractor import LLMExtractor, validate_against_profile
 from salesagent.dialog.states import State
 from salesagent.llm.prompts import approx_tokens, trim_history
 

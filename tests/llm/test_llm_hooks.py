@@ -202,7 +202,7 @@ def test_llm_without_a_server_refuses_to_start_and_hybrid_runs_on_the_rules(peer
     ("ASK_AGE_WEIGHT", "а сколько стоит мрт колена", True),  # a question back the rules matched to a FAQ
 ])
 def test_understood_is_about_the_answer_to_the_pending_question(rules, make_context, state, text, want) -> None:
-    from salesagent.dialog.extract.hybrid import understood
+    from salesagent.llm.hybrid import understood
     from salesagent.dialog.planner import EXPECTED
     from salesagent.dialog.states import State
 
@@ -212,7 +212,7 @@ def test_understood_is_about_the_answer_to_the_pending_question(rules, make_cont
 
 def test_the_llm_may_answer_but_never_end_the_call() -> None:
     from salesagent.dialog.extract.base import Extraction, Intent
-    from salesagent.dialog.extract.hybrid import merge_extractions
+    from salesagent.llm.hybrid import merge_extractions
 
     for invented in ({Intent.CALLBACK}, {Intent.DECLINE}, {Intent.HUMAN}, {Intent.YES, Intent.NO}):
         merged, fields = merge_extractions(Extraction(), Extraction(intents=invented, source="llm"))
@@ -222,7 +222,7 @@ def test_the_llm_may_answer_but_never_end_the_call() -> None:
 
 
 def test_an_answer_with_a_question_mark_is_still_an_answer(rules, make_context) -> None:
-    from salesagent.dialog.extract.hybrid import understood
+    from salesagent.llm.hybrid import understood
     from salesagent.dialog.planner import EXPECTED
     from salesagent.dialog.states import State
 
@@ -237,7 +237,7 @@ def test_an_answer_with_a_question_mark_is_still_an_answer(rules, make_context) 
     ("ну меня это самое ольгой зовут", "Ольгой", "Ольга"),
 ])
 def test_a_name_from_the_llm_must_be_a_name_the_caller_said(peer, make_context, said, model, kept) -> None:
-    from salesagent.dialog.extract.llm import LLMExtractor
+    from salesagent.llm.extractor import LLMExtractor
     from salesagent.dialog.states import State
 
     peer.script = [{"content": json.dumps({"client_name": model})}]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from salesagent.dialog.extract.hybrid import HybridExtractor
-from salesagent.dialog.extract.llm import LLMExtractor
+from salesagent.llm.hybrid import HybridExtractor
+from salesagent.llm.extractor import LLMExtractor
 from salesagent.dialog.slots import DialogSlots
 from salesagent.dialog.states import State
 from salesagent.llm.grounding import check_grounded

@@ -105,7 +105,7 @@ def test_variants_file(tmp_path):
 
 
 def test_variant_changes_the_prompt_and_the_metric_label(peer, profile, make_context):
-    from salesagent.dialog.extract.llm import LLMExtractor
+    from salesagent.llm.extractor import LLMExtractor
 
     variants = VariantSet.model_validate({"variants": [
         {"name": "baseline", "weight": 1}, {"name": "strict", "weight": 1, "extract_instructions": "ОСОБОЕ ПРАВИЛО"}]})

@@ -41,7 +41,7 @@ async def test_an_empty_decode_of_a_cough_after_the_answer_does_not_hang_the_cal
 async def test_an_utterance_whose_transcript_never_comes_is_given_up_after_the_deadline() -> None:
     line = Line(FakeDialog([GREETING, "Спасибо. До свидания!"]), final_timeout_s=5.0, silence_prompt_s=30.0)
     await line.wait(2)
-    s, e = await line.say("Хочу на МРТ", speak_s=1.0, asr_s=0.5)
+    _s, e = await line.say("Хочу на МРТ", speak_s=1.0, asr_s=0.5)
     line.asr.start_speech()
     await line.wait(0.5)
     line.asr.end_speech()  # ... and this one's result is lost

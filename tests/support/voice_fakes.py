@@ -213,7 +213,7 @@ def _flush(queued: list[tuple[float, np.ndarray]], played: list[np.ndarray], at:
     """Everything that started playing before ``at`` is heard up to ``at``; the rest is dropped."""
     for start, samples in queued:
         if start < at:
-            played.append(samples[: int(round((at - start) * rate))])
+            played.append(samples[: round((at - start) * rate)])
     return []
 
 

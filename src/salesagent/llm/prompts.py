@@ -7,7 +7,7 @@ automatic prefix caching (llama.cpp's prompt cache likewise) serves them from ca
 
 The schema is generated from a Pydantic model built from the profile: study areas, modalities,
 contraindications, discounts and FAQ ids are enums, so a constrained decoder cannot even write a
-value the clinic does not have (and :mod:`salesagent.dialog.extract.llm` validates again for
+value the clinic does not have (and :mod:`salesagent.llm.extractor` validates again for
 servers that do not constrain).
 
 Token budget: history and slots are cut to ``context_token_budget`` approximate tokens, counted as

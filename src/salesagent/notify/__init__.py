@@ -9,7 +9,8 @@ Sheets "Лист4" when ``GOOGLE_SHEET_ID`` and ``GOOGLE_CREDENTIALS_PATH`` are 
 
 from salesagent.notify.config import NotifySettings
 from salesagent.notify.lead import CALL_ID_COLUMN, COLUMNS, SEED_COLUMNS, STATUS_RU, Lead
-from salesagent.notify.outbox import LeadState, Outbox, OutboxEntry, OutboxError, open_outbox
+from salesagent.notify.outbox import LeadState, Outbox, OutboxEntry, OutboxError
+from salesagent.notify.outbox_open import open_outbox
 from salesagent.notify.records import CallRecordError, CallRecordStore
 from salesagent.notify.sinks import LeadSink, SinkError, build_sink
 from salesagent.notify.worker import Backoff, DeliveryWorker, DrainResult

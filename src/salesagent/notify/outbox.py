@@ -18,7 +18,6 @@ from enum import StrEnum
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from salesagent.notify.config import NotifySettings
 from salesagent.notify.lead import Lead
 
 
@@ -99,26 +98,3 @@ class Outbox(Protocol):
 def encode(lead: Lead, tz: ZoneInfo) -> tuple[str, str]:
     """Lead JSON and the row JSON, frozen at enqueue so every retry sends byte-identical values."""
     return lead.model_dump_json(), json.dumps(lead.to_row(tz), ensure_ascii=False)
-
-
-def clinic_tz() -> ZoneInfo:
-    from salesagent.clinic.profile import load_profile
-    from salesagent.config import get_settings
-
-    return load_profile(get_settings().profile_path).tz
-
-
-def open_outbox(settings: NotifySettings | None = None, tz: ZoneInfo | None = None) -> Outbox:
-    """The configured outbox (SQLite file by default, PostgreSQL when configured).
-
-    ``tz`` is the clinic's time zone used to format dates in the row; default: the clinic profile's.
-    """
-    settings = settings or NotifySettings()
-    tz = tz or clinic_tz()
-    if settings.outbox_backend == "postgres":
-        from salesagent.notify.outbox_postgres import PostgresOutbox
-
-        return PostgresOutbox(settings.postgres_dsn, tz, table=settings.postgres_table)
-    from salesagent.notify.outbox_sqlite import SqliteOutbox
-
-    return SqliteOutbox(settings.resolved_outbox_path(), tz)

@@ -90,8 +90,8 @@ def build_extractor(settings: Settings, profile: ClinicProfile, llm: Any = None,
     rules.warm_up(profile)
     if settings.extractor == "rules":
         return rules
-    from salesagent.dialog.extract.hybrid import HybridExtractor
-    from salesagent.dialog.extract.llm import LLMExtractor
+    from salesagent.llm.hybrid import HybridExtractor
+    from salesagent.llm.extractor import LLMExtractor
     from salesagent.llm.client import ChatClient
 
     llm = llm or llm_settings_from_env()

@@ -19,22 +19,20 @@ case agreement after "на"/"к"). The rules here are few and tested on every pr
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Literal
 
-from num2words import num2words
-
-Case = Literal["nomn", "gent", "datv", "accs", "ablt", "loct"]
-Gender = Literal["m", "f", "n"]
-
-_N2W_CASE = {
-    "nomn": "nominative",
-    "gent": "genitive",
-    "datv": "dative",
-    "accs": "accusative",
-    "ablt": "instrumental",
-    "loct": "prepositional",
-}
+from salesagent.speech.russian_words import (
+    N2W_CASE,
+    Case,
+    Gender,
+    agree,
+    cardinal,
+    morph_analyzer,
+    noun_gender,
+    ordinal,
+    speak_phone,
+    spell_letters,
+    transliterate,
+)
 
 # The case a preposition governs when a number follows it (the clinic's usage: "с 9 до 20 часов",
 # "к 10:00", "на 28 ноября", "о 2 исследованиях"). "с" + number is almost always "from" here.
@@ -56,36 +54,9 @@ MONTHS_GEN = (
 )
 _MONTH_RE = "|".join(MONTHS_GEN)
 
-# Russian names of letters, for abbreviations said letter by letter (МРТ -> "эм эр тэ").
-_LETTER_NAMES = {
-    "А": "а", "Б": "бэ", "В": "вэ", "Г": "гэ", "Д": "дэ", "Е": "е", "Ё": "ё", "Ж": "жэ", "З": "зэ",
-    "И": "и", "Й": "и краткое", "К": "ка", "Л": "эль", "М": "эм", "Н": "эн", "О": "о", "П": "пэ",
-    "Р": "эр", "С": "эс", "Т": "тэ", "У": "у", "Ф": "эф", "Х": "ха", "Ц": "цэ", "Ч": "чэ", "Ш": "ша",
-    "Щ": "ща", "Ъ": "твёрдый знак", "Ы": "ы", "Ь": "мягкий знак", "Э": "э", "Ю": "ю", "Я": "я",
-}
-_LATIN_LETTER_NAMES = {
-    "A": "эй", "B": "би", "C": "си", "D": "ди", "E": "и", "F": "эф", "G": "джи", "H": "эйч", "I": "ай",
-    "J": "джей", "K": "кей", "L": "эль", "M": "эм", "N": "эн", "O": "оу", "P": "пи", "Q": "кью",
-    "R": "ар", "S": "эс", "T": "ти", "U": "ю", "V": "ви", "W": "дабл ю", "X": "икс", "Y": "уай", "Z": "зед",
-}
 # Capitalised words that are read as words, not spelled out.
 _ACRONYMS_AS_WORDS = {"ВУЗ", "ГОСТ", "МИД", "МХАТ", "ЗАГС", "ОМС", "СНИЛС", "ВИЧ"}
 _ACRONYMS_SPOKEN = {"ОМС": "о эм эс", "СНИЛС": "снилс", "ВИЧ": "вич"}
-
-# Latin words that appear in clinic texts (sites, e-mails) with their usual Russian reading.
-_LATIN_WORDS = {
-    "www": "вэ вэ вэ", "info": "инфо", "plus": "плюс", "example": "экзампл", "com": "ком", "ru": "ру",
-    "org": "орг", "net": "нэт", "mail": "мэйл", "gmail": "джимэйл", "yandex": "яндекс", "med": "мед",
-    "scan": "скан", "medscan": "медскан", "clinic": "клиник", "http": "эйч ти ти пи", "https": "эйч ти ти пи эс",
-}
-_LATIN_TRANSLIT = [
-    ("sch", "щ"), ("sh", "ш"), ("ch", "ч"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ya", "я"), ("yu", "ю"),
-    ("yo", "ё"), ("ph", "ф"), ("th", "т"), ("ck", "к"), ("qu", "кв"), ("ee", "и"), ("oo", "у"),
-    ("a", "а"), ("b", "б"), ("c", "к"), ("d", "д"), ("e", "е"), ("f", "ф"), ("g", "г"), ("h", "х"),
-    ("i", "и"), ("j", "дж"), ("k", "к"), ("l", "л"), ("m", "м"), ("n", "н"), ("o", "о"), ("p", "п"),
-    ("q", "к"), ("r", "р"), ("s", "с"), ("t", "т"), ("u", "у"), ("v", "в"), ("w", "в"), ("x", "кс"),
-    ("y", "й"), ("z", "з"),
-]
 
 # Abbreviations with a dot, expanded before numbers are read ("д. 12" -> "дом 12").
 _DOTTED = [
@@ -146,84 +117,6 @@ _QUOTES_RE = re.compile(r"[«»“”„\"‘’‚‹›]")
 _DASH_RE = re.compile(r"\s[–—-]\s")
 
 
-@lru_cache(maxsize=1)
-def _morph():
-    import pymorphy3
-
-    return pymorphy3.MorphAnalyzer()
-
-
-def cardinal(n: int, case: Case = "nomn", gender: Gender = "m") -> str:
-    """Spell an integer in a case and gender; "тысяча", not "одна тысяча", as people say it."""
-    text = num2words(n, lang="ru", case=_N2W_CASE[case], gender=gender, animate=False)
-    if 1000 <= n < 2000:
-        text = re.sub(r"^одн(?:а|ой|у|ою) (тысяч\w*)", r"\1", text)
-    return text
-
-
-def ordinal(n: int, case: Case = "nomn", gender: Gender = "m", plural: bool = False) -> str:
-    return num2words(n, lang="ru", to="ordinal", case=_N2W_CASE[case], gender=gender, plural=plural,
-                     animate=False)
-
-
-def agree(lemma: str, n: int, case: Case = "nomn") -> str:
-    """The noun form after the number ``n`` in ``case``: (рубль, 5) -> "рублей"."""
-    parse = _morph().parse(lemma)[0]
-    inflected = parse.inflect({case}) or parse
-    agreed = inflected.make_agree_with_number(n) or inflected
-    word = agreed.word
-    # pymorphy3 gives the short genitive plural "килограмм"; speech says "килограммов".
-    if word.endswith("грамм") and agreed.tag.number == "plur" and agreed.tag.case == "gent":
-        word += "ов"
-    return word
-
-
-def noun_gender(word: str) -> Gender:
-    """Grammatical gender of the noun after a number ("2 минуты" -> f), masculine if unsure."""
-    for parse in _morph().parse(word.lower()):
-        if "NOUN" in parse.tag:
-            gender = parse.tag.gender
-            return {"femn": "f", "neut": "n"}.get(gender or "", "m")  # type: ignore[return-value]
-    return "m"
-
-
-def spell_letters(word: str) -> str:
-    """МРТ -> "эм эр тэ"; QR -> "кью ар"."""
-    names = [_LETTER_NAMES.get(ch) or _LATIN_LETTER_NAMES.get(ch.upper(), ch) for ch in word]
-    return " ".join(names)
-
-
-def transliterate(word: str) -> str:
-    """A Latin word in Cyrillic, known words first ("plus" -> "плюс"), else letter rules."""
-    lower = word.lower()
-    if lower in _LATIN_WORDS:
-        return _LATIN_WORDS[lower]
-    out, i = [], 0
-    while i < len(lower):
-        for latin, cyr in _LATIN_TRANSLIT:
-            if lower.startswith(latin, i):
-                out.append(cyr)
-                i += len(latin)
-                break
-        else:
-            out.append(lower[i] if lower[i] not in "'-" else " ")
-            i += 1
-    return "".join(out)
-
-
-def _digits_group(group: str) -> str:
-    """A phone group as people read it: "916" -> "девятьсот шестнадцать", "05" -> "ноль пять"."""
-    if group == "0" * len(group):
-        return " ".join(["ноль"] * len(group))
-    if group.startswith("0"):
-        return "ноль " + _digits_group(group[1:]) if len(group) > 1 else "ноль"
-    return cardinal(int(group))
-
-
-def speak_phone(groups: list[str], plus: bool) -> str:
-    words = [_digits_group(g) for g in groups]
-    head = ("плюс " if plus else "") + words[0]
-    return ", ".join([head, *words[1:]])
 
 
 class RussianNormalizer:
@@ -277,8 +170,8 @@ class RussianNormalizer:
     @staticmethod
     def _noun_case(word: str) -> Case:
         """After 1, 21, 31... the noun takes the number's case: "1 минуту" -> accusative."""
-        for parse in _morph().parse(word.lower()):
-            if "NOUN" in parse.tag and parse.tag.case in _N2W_CASE:
+        for parse in morph_analyzer().parse(word.lower()):
+            if "NOUN" in parse.tag and parse.tag.case in N2W_CASE:
                 return parse.tag.case  # type: ignore[return-value]
         return "nomn"
 
@@ -418,7 +311,7 @@ class RussianNormalizer:
                     spoken = f"{whole} {intpart} {cardinal(fnum, case, 'f')} {fword}"
                 if unit_match:
                     lemma = _UNITS[unit_match["unit"].lower()]
-                    parse = _morph().parse(lemma)[0]
+                    parse = morph_analyzer().parse(lemma)[0]
                     form = parse.inflect({"gent", "sing"}) or parse
                     spoken += " " + form.word
                     pos = m.end() + unit_match.end()

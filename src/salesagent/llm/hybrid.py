@@ -10,7 +10,7 @@ Merge policy (:func:`merge_extractions`):
   any, else from the LLM: a list is answered as a whole, mixing two readings of one sentence
   would invent combinations neither saw; of the LLM's intents only an answer (yes, no, don't
   know) is taken, never an action that ends the call (:func:`llm_intents`);
-* every LLM value has already passed :func:`~salesagent.dialog.extract.llm.validate_against_profile`.
+* every LLM value has already passed :func:`~salesagent.llm.extractor.validate_against_profile`.
 
 When the LLM is asked (``llm_when``): ``gaps`` (default) asks it only when the rules did not
 understand the answer to the question just asked (:func:`understood`), so the common turn stays
