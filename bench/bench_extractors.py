@@ -56,9 +56,9 @@ def table(reports: dict[str, Report], split: str) -> str:
 
 def _llm_extractors(args: argparse.Namespace, rules: Extractor, profile):
     """(llm, hybrid, server or None) for --llama / --remote."""
-    from salesagent.llm.hybrid import HybridExtractor
-    from salesagent.llm.extractor import LLMExtractor
     from salesagent.llm.config import LLMSettings
+    from salesagent.llm.extractor import LLMExtractor
+    from salesagent.llm.hybrid import HybridExtractor
 
     server = None
     if args.llama:

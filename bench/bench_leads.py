@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import sys
 import tempfile
 import time
 import uuid
@@ -21,7 +22,9 @@ from zoneinfo import ZoneInfo
 
 from salesagent.dialog.slots import CallStatus, DialogSlots
 from salesagent.notify import DeliveryWorker, Lead, LeadState, NotifySettings, build_sink, open_outbox
-from salesagent.notify.emulator import GoogleEmulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # the Google emulator is test support
+from support.google_emulator import GoogleEmulator
 
 TZ = ZoneInfo("Europe/Moscow")
 

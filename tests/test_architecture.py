@@ -29,7 +29,6 @@ LAYERS = [
 LONG_FUNCTIONS_ALLOWED = {
     ("dialog/extract/measures.py", "extract_measures"),
     ("dialog/extract/rules.py", "_extract"),
-    ("notify/emulator.py", "_dispatch"),
     ("services/tts_gateway.py", "create_app"),
     ("services/asr_gateway.py", "create_app"),
     ("services/asr_gateway.py", "_serve_stream"),
@@ -86,8 +85,8 @@ def test_no_function_over_60_lines() -> None:
     for path in _sources():
         rel = str(path.relative_to(PACKAGE))
         for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                if node.end_lineno - node.lineno + 1 > 60:
-                    long.add((rel, node.name))
+            is_function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            if is_function and node.end_lineno - node.lineno + 1 > 60:
+                long.add((rel, node.name))
     assert long - LONG_FUNCTIONS_ALLOWED == set(), "split it, or say why in LONG_FUNCTIONS_ALLOWED"
     assert LONG_FUNCTIONS_ALLOWED - long == set(), "already split: take it off the allowance"

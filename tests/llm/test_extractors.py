@@ -8,9 +8,9 @@ import time
 from prometheus_client import REGISTRY
 
 from salesagent.dialog.extract.base import DateRequest, Extraction, Intent
-from salesagent.llm.hybrid import HybridExtractor, merge_extractions
-from salesagent.llm.extractor import LLMExtractor, validate_against_profile
 from salesagent.dialog.states import State
+from salesagent.llm.extractor import LLMExtractor, validate_against_profile
+from salesagent.llm.hybrid import HybridExtractor, merge_extractions
 from salesagent.llm.prompts import approx_tokens, trim_history
 
 

@@ -202,9 +202,9 @@ def test_llm_without_a_server_refuses_to_start_and_hybrid_runs_on_the_rules(peer
     ("ASK_AGE_WEIGHT", "а сколько стоит мрт колена", True),  # a question back the rules matched to a FAQ
 ])
 def test_understood_is_about_the_answer_to_the_pending_question(rules, make_context, state, text, want) -> None:
-    from salesagent.llm.hybrid import understood
     from salesagent.dialog.planner import EXPECTED
     from salesagent.dialog.states import State
+    from salesagent.llm.hybrid import understood
 
     context = make_context(State(state), expected=EXPECTED[State(state)])
     assert understood(rules.extract(text, context), context) is want
@@ -222,9 +222,9 @@ def test_the_llm_may_answer_but_never_end_the_call() -> None:
 
 
 def test_an_answer_with_a_question_mark_is_still_an_answer(rules, make_context) -> None:
-    from salesagent.llm.hybrid import understood
     from salesagent.dialog.planner import EXPECTED
     from salesagent.dialog.states import State
+    from salesagent.llm.hybrid import understood
 
     context = make_context(State.ASK_APPOINTMENT_DATE, expected=EXPECTED[State.ASK_APPOINTMENT_DATE])
     assert understood(rules.extract("на пятницу есть что-нибудь", context), context)  # the date answers it
@@ -237,8 +237,8 @@ def test_an_answer_with_a_question_mark_is_still_an_answer(rules, make_context) 
     ("ну меня это самое ольгой зовут", "Ольгой", "Ольга"),
 ])
 def test_a_name_from_the_llm_must_be_a_name_the_caller_said(peer, make_context, said, model, kept) -> None:
-    from salesagent.llm.extractor import LLMExtractor
     from salesagent.dialog.states import State
+    from salesagent.llm.extractor import LLMExtractor
 
     peer.script = [{"content": json.dumps({"client_name": model})}]
     got = LLMExtractor(peer.settings(max_retries=0)).extract(said, make_context(State.ASK_CLIENT_NAME,

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from salesagent.llm.hybrid import HybridExtractor
-from salesagent.llm.extractor import LLMExtractor
 from salesagent.dialog.slots import DialogSlots
 from salesagent.dialog.states import State
+from salesagent.llm.extractor import LLMExtractor
 from salesagent.llm.grounding import check_grounded
+from salesagent.llm.hybrid import HybridExtractor
 from salesagent.llm.prompts import extraction_model
 from salesagent.llm.rephrase import GroundedRephraser
 

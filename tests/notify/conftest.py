@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from salesagent.notify import NotifySettings
-from salesagent.notify.emulator import GoogleEmulator
+from support.google_emulator import GoogleEmulator
 
 
 @pytest.fixture

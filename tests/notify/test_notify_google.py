@@ -81,7 +81,7 @@ async def test_missing_worksheet_and_foreign_key_are_clear_errors(emulator, goog
     assert outbox.get("call-00001").state is LeadState.DEAD
 
     # a key the emulator does not trust: the token endpoint refuses the JWT, lead stays pending
-    from salesagent.notify.emulator import make_service_account
+    from support.google_emulator import make_service_account
 
     rogue = tmp_path / "rogue.json"
     make_service_account(rogue, emulator.token_uri)

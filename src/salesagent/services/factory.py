@@ -90,9 +90,9 @@ def build_extractor(settings: Settings, profile: ClinicProfile, llm: Any = None,
     rules.warm_up(profile)
     if settings.extractor == "rules":
         return rules
-    from salesagent.llm.hybrid import HybridExtractor
-    from salesagent.llm.extractor import LLMExtractor
     from salesagent.llm.client import ChatClient
+    from salesagent.llm.extractor import LLMExtractor
+    from salesagent.llm.hybrid import HybridExtractor
 
     llm = llm or llm_settings_from_env()
     client = client or ChatClient(llm)
