@@ -129,8 +129,8 @@ def round_trip(engines: list[TtsEngine], phrases: list[str], profile) -> dict[st
     """Each Russian engine speaks the phrases at 8 kHz; Whisper base transcribes (16 kHz in)."""
     from salesagent.speech.asr.prompt import vocabulary_prompt
     from salesagent.speech.asr.whisper import FasterWhisperEngine
+    from salesagent.speech.audio import resample_pcm16
     from salesagent.speech.config import AsrSettings
-    from salesagent.speech.tts.audio import resample_pcm16
 
     asr = FasterWhisperEngine(AsrSettings(device="cpu", workers=1))
     prompt = vocabulary_prompt(profile)

@@ -21,7 +21,7 @@ LAYERS = [
     ["llm", "notify"],
     ["dialog", "transport", "speech"],
     ["clinic"],
-    ["config", "logs", "clock"],
+    ["config", "logs", "clock", "security"],
 ]
 
 # Known long functions outside the per-call engine, each to be split when next touched. The

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     session_ttl_s: int = Field(default=3600, ge=10, description="Idle sessions expire after this.")
     log_level: str = "INFO"
     log_pii: bool = Field(default=False, description="Write phone numbers and names unmasked in logs.")
+    api_token: str | None = Field(
+        default=None, repr=False,
+        description="Shared secret every HTTP request and WebSocket must carry (salesagent.security); "
+        "without it servers bind loopback only.",
+    )
+    twilio_auth_token: str | None = Field(
+        default=None, repr=False, description="Twilio account auth token: /twilio/media accepts a valid "
+        "X-Twilio-Signature instead of the API token (Twilio cannot send the API token).",
+    )
+    twilio_public_url: str | None = Field(
+        default=None, description="Public base URL Twilio dials (wss://agent.example.ru) when a proxy "
+        "changes the Host header; the signature covers it.",
+    )
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

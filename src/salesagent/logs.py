@@ -22,6 +22,7 @@ _CALLER_KEYS = {"caller", "from", "caller_id_number", "calleridnumber", "ani"}
 _PHONE_KEYS = {"phone", "caller_id", *_CALLER_KEYS}
 _PII_KEYS = {"client_name", "name", *_PHONE_KEYS}
 _PHONE_RE = re.compile(r"\+?\d[\d\- ]{8,}\d")
+_QUERY_SECRET_RE = re.compile(r"(?i)([?&;](?:token|access_token)=)[^&;\s\"']*")
 _QUERY_PII_RE = re.compile(r"(?i)([?&;](?:caller|from|caller_id_number|callerIdNumber|ani|phone)=)([^&;\s\"']*)")
 
 
@@ -47,6 +48,7 @@ def mask_query(text: str) -> str:
     """Caller numbers in URL query parameters (``?caller=%2B79161234567``) -> ``+7916***4567``."""
     if "=" not in text:
         return text
+    text = _QUERY_SECRET_RE.sub(lambda m: m.group(1) + "***", text)
     return _QUERY_PII_RE.sub(lambda m: m.group(1) + (mask_phone(unquote_plus(m.group(2))) if m.group(2) else ""), text)
 
 

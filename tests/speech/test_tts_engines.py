@@ -9,9 +9,10 @@ import subprocess
 import numpy as np
 import pytest
 
+from salesagent.speech.audio import resample_pcm16
 from salesagent.speech.normalize import normalize
 from salesagent.speech.tts import TtsEngine, UnknownVoiceError
-from salesagent.speech.tts.audio import resample_pcm16, rms_dbfs, wav_to_pcm16
+from salesagent.speech.tts.audio import rms_dbfs, wav_to_pcm16
 from salesagent.speech.tts.festival import FestivalEngine, scheme_string
 
 PHRASE = normalize("Записываю вас на МРТ коленного сустава на 28 ноября в 10:30.")

@@ -13,6 +13,7 @@ import uuid
 import typer
 
 from salesagent import __version__
+from salesagent.security import exit_if_insecure_bind
 
 app = typer.Typer(
     help="Russian voice sales agent for a diagnostic clinic (MRI, CT, ultrasound).",
@@ -144,6 +145,7 @@ def serve_dialog(
 
     settings = _settings_and_logging(log_level)
     service = _service(settings)
+    exit_if_insecure_bind(host)
     uvicorn.run(create_app(service), host=host, port=port, log_config=None)
 
 

@@ -35,6 +35,9 @@ def serve_asr(host: str | None = None, port: int | None = None) -> None:
 
     import uvicorn
 
+    from salesagent.security import exit_if_insecure_bind
+
+    exit_if_insecure_bind(host or settings.host)
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None,
                 ws_max_size=WS_MAX_SIZE)
 

@@ -89,6 +89,9 @@ def serve_tts_command(
 
     import uvicorn
 
+    from salesagent.security import exit_if_insecure_bind
+
+    exit_if_insecure_bind(host or settings.host)
     uvicorn.run(application, host=host or settings.host, port=port or settings.port, log_config=None)
 
 

@@ -203,12 +203,14 @@ def serve_voice(host: str, port: int, log_level: str | None = None) -> None:
 
     from salesagent.config import get_settings
     from salesagent.logs import setup_logging
+    from salesagent.security import exit_if_insecure_bind
     from salesagent.services.app import create_voice_app
     from salesagent.transport.config import TelephonySettings
     from salesagent.transport.wsutil import WS_MAX_SIZE
 
     settings = get_settings()
     setup_logging("salesagent", log_level or settings.log_level, mask_pii=not settings.log_pii)
+    exit_if_insecure_bind(host)  # before the models load: fail fast
     stack = build_stack()
     telephony = _load(TelephonySettings)
     try:

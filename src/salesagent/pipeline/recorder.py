@@ -31,7 +31,7 @@ class StereoRecorder:
         """One inbound frame at stream time ``t`` seconds."""
         samples = np.frombuffer(pcm, dtype="<i2")
         if sample_rate != self.sample_rate:
-            from salesagent.transport.pcm import resample_pcm16
+            from salesagent.speech.audio import resample_pcm16
 
             samples = np.frombuffer(resample_pcm16(pcm, sample_rate, self.sample_rate), dtype="<i2")
         self._caller.append((round(t * self.sample_rate), samples))
@@ -47,7 +47,7 @@ class StereoRecorder:
                 continue
             samples = np.frombuffer(item.pcm[: item.sent_bytes], dtype="<i2")
             if item.sample_rate != self.sample_rate:
-                from salesagent.transport.pcm import resample_pcm16
+                from salesagent.speech.audio import resample_pcm16
 
                 samples = np.frombuffer(
                     resample_pcm16(samples.tobytes(), item.sample_rate, self.sample_rate), dtype="<i2"

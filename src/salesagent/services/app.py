@@ -34,6 +34,7 @@ from salesagent.dialog.service import DialogService
 from salesagent.pipeline.config import VoiceSettings
 from salesagent.pipeline.metrics import register_tts_stats
 from salesagent.pipeline.voice_agent import CallObserver, VoiceAgent, VoiceServices
+from salesagent.security import protect
 from salesagent.speech.asr.base import AsrEngine
 from salesagent.speech.asr.prompt import vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
@@ -186,6 +187,7 @@ def create_voice_app(
                 await services.scheduler.aclose()
 
     app = FastAPI(title="salesagent voice agent", lifespan=lifespan)
+    protect(app)  # SALESAGENT_API_TOKEN, when set, guards every route but the health probes
     app.state.voice = services
     app.state.agent = agent
 

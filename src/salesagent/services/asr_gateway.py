@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
+from salesagent.security import protect
 from salesagent.speech.asr.base import AsrEngine
 from salesagent.speech.asr.prompt import vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
@@ -121,6 +122,7 @@ def create_app(
                 await state.scheduler.aclose()
 
     app = FastAPI(title="salesagent ASR gateway", lifespan=lifespan)
+    protect(app)  # SALESAGENT_API_TOKEN, when set, guards every route but the health probes
     app.state.gateway = state
 
     @app.get("/health")

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field
 
 from salesagent import __version__
 from salesagent.dialog.service import DialogService, UnknownSession, session_view
+from salesagent.security import protect
 from salesagent.services.limits import BodyLimit
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,7 @@ def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAP
                 await sweeper
 
     app = FastAPI(title="salesagent policy engine", version=__version__, lifespan=lifespan)
+    protect(app)  # SALESAGENT_API_TOKEN, when set, guards every route but the health probes
     app.state.dialog = service
 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)  # also while a chunked body streams in

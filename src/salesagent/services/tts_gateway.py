@@ -22,6 +22,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
+from salesagent.security import protect
 from salesagent.services.limits import BodyLimit
 from salesagent.speech.tts import BadRequestError, SpeechSynthesizer, UnknownVoiceError, build_synthesizer
 from salesagent.speech.tts.audio import wav_header
@@ -53,6 +54,7 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
                 synth.close()
 
     app = FastAPI(title="salesagent TTS gateway", lifespan=lifespan)
+    protect(app)  # SALESAGENT_API_TOKEN, when set, guards every route but the health probes
     app.state.synthesizer = synth
     # Refused before it is read (Content-Length) or as soon as a chunked body passes the limit.
     app.add_middleware(BodyLimit, max_bytes=settings.max_text_chars * 4 + 1024,

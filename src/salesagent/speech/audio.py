@@ -1,4 +1,5 @@
-"""PCM helpers: int16 bytes <-> float32 arrays, streaming resampling to 16 kHz, a rolling buffer.
+"""PCM helpers: int16 bytes <-> float32 arrays, resampling, a rolling buffer. The one place that
+wraps soxr: whole clips (:func:`resample`, :func:`resample_pcm16`) and streams (:class:`StreamResampler`).
 
 Telephone audio arrives as 8 kHz (or 16 kHz) PCM16 little-endian mono in frames of any size. VAD
 and Whisper both want 16 kHz float32, so each stream is resampled ONCE on the way in, by a
@@ -56,6 +57,13 @@ def resample(audio: np.ndarray, from_rate: int, to_rate: int = TARGET_RATE, qual
     import soxr
 
     return soxr.resample(audio, from_rate, to_rate, quality=quality).astype(np.float32, copy=False)
+
+
+def resample_pcm16(pcm: bytes | bytearray | memoryview, from_rate: int, to_rate: int, quality: str = "HQ") -> bytes:
+    """Whole-chunk rate conversion of PCM16 mono (an agent utterance, a prompt, a file)."""
+    if from_rate == to_rate or not pcm:
+        return bytes(pcm)
+    return float32_to_pcm16(resample(pcm16_to_float32(pcm), from_rate, to_rate, quality))
 
 
 class StreamResampler:

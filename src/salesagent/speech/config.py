@@ -82,6 +82,12 @@ class AsrSettings(BaseSettings):
         default=1, ge=1, le=16, description="Decodes run at once on the ONE shared model (calls share them)."
     )
     beam_size: int = Field(default=5, ge=1, le=10)
+    encoder_windows_s: tuple[float, ...] = Field(
+        default=(8.0, 10.0, 15.0, 20.0),
+        description="Encoder windows (seconds) to choose from, the smallest at least the clip + 1 s; longer clips "
+        "get Whisper's full 30 s. Empty: always 30 s. A 3 s answer costs a third of the 30 s decode at the same WER "
+        "(docs/speech-asr.md); windows under ~7.5 s break decoding.",
+    )
     language: str = "ru"
     use_profile_prompt: bool = Field(
         default=True, description="Prime Whisper with the clinic profile's vocabulary (МРТ, КТ, ...)."

@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     shared = get_settings()
     setup_logging("salesagent-telephony", shared.log_level, mask_pii=not shared.log_pii)
+    from salesagent.security import exit_if_insecure_bind
     from salesagent.transport.wsutil import WS_MAX_SIZE
 
+    exit_if_insecure_bind(settings.host)
     uvicorn.run(create_app(handler, settings), host=settings.host, port=settings.http_port, log_config=None,
                 ws_max_size=max(WS_MAX_SIZE, settings.max_frame_bytes + 4096))
     return 0

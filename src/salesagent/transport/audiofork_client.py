@@ -27,8 +27,10 @@ import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from salesagent.security import client_headers
+from salesagent.speech.audio import resample_pcm16
 from salesagent.transport.audiofork import SUBPROTOCOL
-from salesagent.transport.pcm import check_pcm16, resample_pcm16
+from salesagent.transport.pcm import check_pcm16
 
 
 @dataclass
@@ -67,7 +69,8 @@ class AudioForkClient:
         self.close_reason: str | None = None
 
     async def __aenter__(self) -> AudioForkClient:
-        self.ws = await connect(self.url, subprotocols=[SUBPROTOCOL], max_size=2**22)  # type: ignore[list-item]
+        self.ws = await connect(self.url, subprotocols=[SUBPROTOCOL], max_size=2**22,  # type: ignore[list-item]
+                                additional_headers=client_headers())
         if self.metadata is not None and self.metadata != "":
             text = self.metadata if isinstance(self.metadata, str) else json.dumps(self.metadata, ensure_ascii=False)
             await self.ws.send(text)

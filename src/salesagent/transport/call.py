@@ -19,8 +19,9 @@ from collections import deque
 from collections.abc import AsyncIterator
 from typing import Any, Protocol, runtime_checkable
 
+from salesagent.speech.audio import resample_pcm16
 from salesagent.transport.events import AudioIn, CallEvent, CallStarted, CallStopped, Dtmf, MarkPlayed
-from salesagent.transport.pcm import check_pcm16, resample_pcm16
+from salesagent.transport.pcm import check_pcm16
 from salesagent.transport.playback import PlaybackItem, PlaybackState
 
 log = logging.getLogger(__name__)

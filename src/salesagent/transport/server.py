@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
+from salesagent.security import protect
 from salesagent.transport.audiofork import audiofork_router
 from salesagent.transport.audiosocket import AudioSocketServer
 from salesagent.transport.call import CallHandler
@@ -55,6 +56,7 @@ def create_app(handler: CallHandler, settings: TelephonySettings | None = None) 
             yield
 
     app = FastAPI(title="salesagent telephony", lifespan=lifespan)
+    protect(app)  # SALESAGENT_API_TOKEN, when set, guards every route but the health probes
     app.include_router(audiofork_router(handler, settings))
     app.include_router(twilio_router(handler, settings))
 

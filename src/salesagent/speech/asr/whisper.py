@@ -8,6 +8,7 @@ folder stops start-up with one line pointing at ``scripts/setup.sh`` instead of 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
@@ -62,6 +63,36 @@ def check_device(settings: AsrSettings) -> None:
         )
 
 
+FULL_WINDOW_S = 30.0
+WINDOW_MARGIN_S = 1.0  # never cut speech: the window is at least the clip and one second more
+FRAMES_PER_S = 100  # Whisper's mel hop is 10 ms
+
+
+def encoder_window_s(clip_s: float, windows: tuple[float, ...]) -> float:
+    """The smallest configured window that holds the clip with its margin, else the full 30 s."""
+    fitting = [w for w in sorted(windows) if w >= clip_s + WINDOW_MARGIN_S and w < FULL_WINDOW_S]
+    return fitting[0] if fitting else FULL_WINDOW_S
+
+
+def _windowed_model_class():
+    """``WhisperModel`` whose encoder sees the chosen window instead of 30 s of mostly padding.
+
+    faster-whisper pads every segment's features to 3000 frames before ``encode``; CTranslate2's
+    encoder accepts fewer. The window is per thread (several decode workers may run at once)."""
+    from faster_whisper import WhisperModel
+
+    class WindowedWhisperModel(WhisperModel):
+        window = threading.local()
+
+        def encode(self, features: np.ndarray):  # type: ignore[override]
+            frames = getattr(self.window, "frames", None)
+            if frames is not None and features.shape[-1] > frames:
+                features = np.ascontiguousarray(features[..., :frames])
+            return super().encode(features)
+
+    return WindowedWhisperModel
+
+
 class FasterWhisperEngine:
     """:class:`~salesagent.speech.asr.base.AsrEngine` over ``faster_whisper.WhisperModel``."""
 
@@ -70,8 +101,9 @@ class FasterWhisperEngine:
         check_device(self.settings)
         self.model_path = check_model_path(self.settings.model_path)
         try:
-            from faster_whisper import WhisperModel
             from faster_whisper.feature_extractor import FeatureExtractor
+
+            WhisperModel = _windowed_model_class()
         except ImportError as exc:
             raise AsrConfigError("faster-whisper is not installed: pip install -e '.[speech]'") from exc
         logging.getLogger("faster_whisper").setLevel(logging.WARNING)  # it logs every decode at INFO
@@ -104,6 +136,8 @@ class FasterWhisperEngine:
         s = self.settings
         if audio.size < TARGET_RATE // 10:  # < 100 ms: nothing Whisper can read
             return Transcript("", (), 0.0, audio.size / TARGET_RATE, 0.0)
+        window_s = encoder_window_s(audio.size / TARGET_RATE, s.encoder_windows_s)
+        self._model.window.frames = int(window_s * FRAMES_PER_S) if window_s < FULL_WINDOW_S else None
         raw_segments, _info = self._model.transcribe(
             audio,
             language=s.language,

@@ -1,21 +1,10 @@
-"""PCM16 helpers for the voice: resampling, WAV parsing and the streaming WAV header."""
+"""PCM16 helpers for the voice: WAV parsing and the streaming WAV header."""
 
 from __future__ import annotations
 
 import struct
 
 import numpy as np
-
-
-def resample_pcm16(pcm: bytes, from_rate: int, to_rate: int) -> bytes:
-    """Resample PCM16 mono with soxr (HQ); unchanged when the rates match."""
-    if from_rate == to_rate or not pcm:
-        return pcm
-    import soxr
-
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32) / 32768.0
-    out = soxr.resample(samples, from_rate, to_rate, quality="HQ")
-    return (np.clip(out, -1.0, 32767 / 32768) * 32768.0).astype("<i2").tobytes()
 
 
 def wav_to_pcm16(data: bytes) -> tuple[bytes, int]:

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from salesagent.speech.tts.audio import resample_pcm16
+from salesagent.speech.audio import resample_pcm16
 from salesagent.speech.tts.base import TtsError, pick_voice
 
 

@@ -16,9 +16,9 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
+from salesagent.speech.audio import resample_pcm16
 from salesagent.speech.normalize import RussianNormalizer
 from salesagent.speech.sentences import split_sentences
-from salesagent.speech.tts.audio import resample_pcm16
 from salesagent.speech.tts.base import TtsEngine, pick_voice
 from salesagent.speech.tts.cache import AudioCache, cache_key
 from salesagent.speech.tts_config import OUTPUT_RATES

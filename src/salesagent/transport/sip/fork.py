@@ -23,7 +23,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.typing import Subprotocol
 
-from salesagent.transport.pcm import PcmError, resample_pcm16
+from salesagent.security import client_headers
+from salesagent.speech.audio import resample_pcm16
 from salesagent.transport.sip.link import SAMPLE_RATE, SipCallLink
 
 log = logging.getLogger(__name__)
@@ -66,10 +67,7 @@ def decode_play_audio(data: dict[str, Any]) -> bytes:
         raise ValueError(f"playAudio audioContentType {kind!r} is not supported (raw or wave)")
     if len(audio) % 2:
         raise ValueError(f"playAudio raw L16 needs an even number of bytes, got {len(audio)}")
-    try:
-        return resample_pcm16(audio, rate, SAMPLE_RATE)
-    except PcmError as exc:
-        raise ValueError(str(exc)) from exc
+    return resample_pcm16(audio, rate, SAMPLE_RATE)  # a bad rate is soxr's ValueError
 
 
 class AudioForkLeg:
@@ -92,6 +90,7 @@ class AudioForkLeg:
         try:
             self.ws = await asyncio.wait_for(
                 connect(self.url, subprotocols=[Subprotocol(SUBPROTOCOL)], compression=None,
+                        additional_headers=client_headers(),
                         max_size=4 * 1024 * 1024, open_timeout=None),
                 self.connect_timeout_s,
             )
