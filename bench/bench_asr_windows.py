@@ -64,9 +64,9 @@ def _wer(refs: list[str], hyps: list[str]) -> float:
     return errors / sum(len(_norm(r)) for r in refs)
 
 
-def _clips(lines: list[str]) -> list[tuple[str, object]]:
+def _clips(lines: list[str], voices: list[tuple[int, float]]) -> list[tuple[str, object]]:
     clips = []
-    for pitch, tempo in VOICES:
+    for pitch, tempo in voices:
         for line in lines:
             audio8 = synthesize_caller(line, rate=8000, pitch_cents=pitch, tempo=tempo)
             clips.append((line, resample(audio8, 8000, 16000)))
@@ -78,18 +78,27 @@ def main() -> None:
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     parser.add_argument("--model-path", type=Path, default=None)
     parser.add_argument("--lines", type=int, default=len(LINES))
+    parser.add_argument("--voices", type=int, default=len(VOICES))
+    parser.add_argument("--windows", nargs="*", default=None,
+                        help='window sets to compare, e.g. "" "10,15,20" (default: 30 s against the defaults)')
+    parser.add_argument("--no-prompt", action="store_true")
     args = parser.parse_args()
     options = {"device": args.device, **({"model_path": args.model_path} if args.model_path else {})}
     settings = AsrSettings(**options)
     engine = FasterWhisperEngine(settings)
-    prompt = vocabulary_prompt(load_profile(get_settings().profile_path), settings.prompt_max_chars)
-    clips = _clips(LINES[: args.lines])
+    prompt = None if args.no_prompt else vocabulary_prompt(load_profile(get_settings().profile_path),
+                                                           settings.prompt_max_chars)
+    clips = _clips(LINES[: args.lines], VOICES[: args.voices])
     engine.transcribe(clips[0][1], prompt)  # warm up
-    configs = [("30 s (old)", ()), ("fitted (new)", AsrSettings().encoder_windows_s)]
-    print(f"{len(clips)} caller lines, {engine.name}")
+    new = AsrSettings()
+    configs = [("30 s, timestamps (old)", (), True), ("fitted, no timestamps (new)", new.encoder_windows_s, False)]
+    if args.windows is not None:
+        configs = [(w or "30 s", tuple(float(x) for x in w.split(",") if x), new.timestamps) for w in args.windows]
+    print(f"{len(clips)} caller lines, {engine.name}, prompt {'off' if prompt is None else 'on'}")
     print("| encoder window | WER | decode p50 ms | decode p95 ms | mean ms |\n|---|---:|---:|---:|---:|")
-    for label, windows in configs:
+    for label, windows, timestamps in configs:
         engine.settings.encoder_windows_s = windows
+        engine.settings.timestamps = timestamps
         hyps, times = [], []
         for _ref, audio in clips:
             started = time.perf_counter()

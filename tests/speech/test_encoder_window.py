@@ -21,7 +21,7 @@ def test_the_window_holds_the_clip_and_is_the_smallest_that_does(clip_s, configu
 
 def test_defaults_give_short_answers_a_short_window_and_long_ones_the_full_one() -> None:
     defaults = AsrSettings().encoder_windows_s
-    assert encoder_window_s(2.5, defaults) == 8.0
-    assert encoder_window_s(8.5, defaults) == 10.0
+    assert encoder_window_s(2.5, defaults) == 10.0
+    assert encoder_window_s(9.5, defaults) == 15.0
     assert encoder_window_s(25.0, defaults) == FULL_WINDOW_S
     assert encoder_window_s(2.5, ()) == FULL_WINDOW_S  # switched off: the old behaviour

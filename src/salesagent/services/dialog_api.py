@@ -43,6 +43,18 @@ class DialogResponse(BaseModel):
     done: bool
 
 
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+ERRORS_400_413 = {
+    400: {"model": ErrorDetail, "description": "the body is not valid UTF-8 JSON"},
+    413: {"model": ErrorDetail, "description": "the body is over 64 KiB"},
+}
+ERROR_404 = {404: {"model": ErrorDetail, "description": "no such session"}}
+API_401 = {401: {"model": ErrorDetail, "description": "SALESAGENT_API_TOKEN is set and the request lacks it"}}
+
+
 def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,7 +82,7 @@ def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAP
         ]
         return JSONResponse({"detail": detail}, status_code=422)
 
-    @app.post("/dialog", response_model=DialogResponse)
+    @app.post("/dialog", response_model=DialogResponse, responses={**ERRORS_400_413, **API_401})
     async def dialog(body: DialogRequest) -> DialogResponse:
         result = await service.handle(body.session_id, body.text)
         return DialogResponse(
@@ -81,14 +93,14 @@ def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAP
             done=result.done,
         )
 
-    @app.get("/session/{session_id}")
+    @app.get("/session/{session_id}", responses={**ERROR_404, **API_401})
     async def get_session(session_id: str) -> dict[str, Any]:
         try:
             return session_view(await service.get(session_id))
         except UnknownSession:
             raise HTTPException(404, f"unknown session {session_id!r}") from None
 
-    @app.delete("/session/{session_id}")
+    @app.delete("/session/{session_id}", responses={**ERROR_404, **API_401})
     async def delete_session(session_id: str) -> dict[str, Any]:
         try:
             await service.delete(session_id)
@@ -100,7 +112,7 @@ def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAP
     async def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready")
+    @app.get("/ready", responses={503: {"description": "the session store does not answer"}})
     async def ready() -> JSONResponse:
         ok = await asyncio.to_thread(service.ready)
         return JSONResponse({"ready": ok, "store": "ok" if ok else "unavailable"}, status_code=200 if ok else 503)

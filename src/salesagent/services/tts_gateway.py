@@ -18,9 +18,11 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Literal
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, ConfigDict, Field
 
 from salesagent.security import protect
 from salesagent.services.limits import BodyLimit
@@ -33,6 +35,61 @@ log = logging.getLogger(__name__)
 
 def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"detail": message}, status_code=status)
+
+
+class SynthesizeRequest(BaseModel):
+    """The body of ``POST /synthesize`` (validated by hand, for messages a client can act on)."""
+
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, description="Russian text; digits, dates, prices are read as words.")
+    voice: str | None = Field(default=None, description="A voice of the engine (GET /ready lists them).")
+    sample_rate: int | None = Field(
+        default=None, description=f"One of {', '.join(map(str, OUTPUT_RATES))}; default: the gateway's."
+    )
+    format: Literal["wav", "pcm"] = Field(default="wav", description="Streaming WAV, or raw PCM16 mono.")
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+_AUDIO = {"schema": {"type": "string", "format": "binary"}}
+SYNTHESIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "PCM16 mono audio, streamed as it is synthesised (cut off if synthesis fails midway)",
+          "content": {"audio/wav": _AUDIO, "application/octet-stream": _AUDIO}},
+    400: {"model": ErrorDetail, "description": "the body is not a JSON object"},
+    401: {"model": ErrorDetail, "description": "SALESAGENT_API_TOKEN is set and the request lacks it"},
+    404: {"model": ErrorDetail, "description": "no such voice"},
+    413: {"model": ErrorDetail, "description": "the text is over the limit"},
+    422: {"model": ErrorDetail, "description": "a field is wrong, or the voice cannot read this text"},
+    503: {"model": ErrorDetail, "description": "the engine does not answer"},
+}
+
+
+async def _engine_answers(synth: SpeechSynthesizer) -> bool:
+    """A short phrase (cached after the first time) still synthesises."""
+    try:
+        return bool(await asyncio.to_thread(synth.synthesize, "Готово.", synth.default_rate))
+    except Exception:
+        return False
+
+
+class AbortableStream(StreamingResponse):
+    """A streamed body that, when synthesis fails midway, is cut off instead of ending cleanly.
+
+    The status line (200) is gone by then; ending the chunked body normally would hand the
+    client truncated audio that looks whole. Without the final chunk the server closes the
+    connection and every HTTP client reports an incomplete body."""
+
+    async def stream_response(self, send: Any) -> None:
+        await send({"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        try:
+            async for chunk in self.body_iterator:
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except Exception as exc:
+            log.error("tts synthesis failed mid-stream; response cut off", extra={"context": {"error": str(exc)}})
+            return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthesizer | None = None) -> FastAPI:
@@ -77,7 +134,9 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
             status_code=200 if pcm else 503,
         )
 
-    @app.post("/synthesize")
+    @app.post("/synthesize", response_class=Response, responses=SYNTHESIZE_RESPONSES,
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/json": {"schema": SynthesizeRequest.model_json_schema()}}}})
     async def synthesize(request: Request):
         body = await request.body()  # bounded by BodyLimit: never more than max_body bytes
         try:
@@ -90,7 +149,8 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
         if unknown:
             return _error(422, f"unknown field(s): {', '.join(sorted(unknown))}")
         text, voice = payload.get("text"), payload.get("voice")
-        rate, fmt = payload.get("sample_rate", synth.default_rate), payload.get("format", "wav")
+        rate, fmt = payload.get("sample_rate"), payload.get("format", "wav")
+        rate = synth.default_rate if rate is None else rate
         if not isinstance(text, str) or not text.strip():
             return _error(422, "text must be a non-empty string")
         if len(text) > settings.max_text_chars:
@@ -118,6 +178,8 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
             return _error(422, "text has nothing to say: the engine produced no audio")
         except Exception as exc:
             log.error("tts synthesis failed", extra={"context": {"error": str(exc)}})
+            if await _engine_answers(synth):  # the engine is fine: it is this text it cannot read
+                return _error(422, f"the voice cannot read this text: {exc}")
             return _error(503, f"synthesis failed: {exc}")
         first_ms = round((time.perf_counter() - started) * 1000)
         log.info("tts request", extra={"context": {"chars": len(text), "rate": rate, "first_chunk_ms": first_ms}})
@@ -131,6 +193,6 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
 
         media = "audio/wav" if fmt == "wav" else "application/octet-stream"
         headers = {"X-Sample-Rate": str(rate), "X-Voice": chosen, "X-First-Chunk-Ms": str(first_ms)}
-        return StreamingResponse(body_stream(), media_type=media, headers=headers)
+        return AbortableStream(body_stream(), media_type=media, headers=headers)
 
     return app

@@ -83,10 +83,15 @@ class AsrSettings(BaseSettings):
     )
     beam_size: int = Field(default=5, ge=1, le=10)
     encoder_windows_s: tuple[float, ...] = Field(
-        default=(8.0, 10.0, 15.0, 20.0),
+        default=(10.0, 15.0, 20.0),
         description="Encoder windows (seconds) to choose from, the smallest at least the clip + 1 s; longer clips "
-        "get Whisper's full 30 s. Empty: always 30 s. A 3 s answer costs a third of the 30 s decode at the same WER "
-        "(docs/speech-asr.md); windows under ~7.5 s break decoding.",
+        "get Whisper's full 30 s. Empty: always 30 s. A 3 s answer decodes in under half the time at the same WER "
+        "(bench/bench_asr_windows.py, docs/speech-asr.md); 8 s windows lost words with the clinic prompt.",
+    )
+    timestamps: bool = Field(
+        default=False,
+        description="Decode Whisper's timestamp tokens. Nothing reads them (the VAD times utterances), and "
+        "with a window under 30 s they cost words.",
     )
     language: str = "ru"
     use_profile_prompt: bool = Field(

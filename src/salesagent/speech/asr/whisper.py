@@ -145,7 +145,7 @@ class FasterWhisperEngine:
             initial_prompt=prompt or None,
             condition_on_previous_text=False,
             vad_filter=False,  # our VAD already cut the clip
-            without_timestamps=False,
+            without_timestamps=not s.timestamps,
             temperature=[0.0, 0.2, 0.4],
             compression_ratio_threshold=COMPRESSION_CEILING,
             log_prob_threshold=LOGPROB_FLOOR,
