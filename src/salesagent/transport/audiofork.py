@@ -26,6 +26,7 @@ from fastapi import APIRouter, WebSocket
 from salesagent.transport.call import Call, CallHandler, PlaybackItem
 from salesagent.transport.config import TelephonySettings
 from salesagent.transport.events import CallStarted
+from salesagent.transport.limits import ConnectionCap, first_message
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.pcm import PcmError, check_pcm16, left_channel
 from salesagent.transport.runner import ProtocolError, run_call
@@ -39,6 +40,7 @@ _CALLER_KEYS = ("caller", "from", "caller_id_number", "callerIdNumber", "ani")
 _RATE_KEYS = ("sample_rate", "sampleRate", "sampling", "rate")
 _CHANNEL_KEYS = ("channels", "mix_type", "mixType", "mix")
 _CLOSE_PROTOCOL_ERROR = 1007
+_CLOSE_TRY_AGAIN = 1013  # "try again later": past the connection cap
 
 
 def parse_rate(value: Any) -> int:
@@ -129,13 +131,24 @@ class AudioForkBridge:
     def __init__(self, handler: CallHandler, settings: TelephonySettings | None = None) -> None:
         self.handler = handler
         self.settings = settings or TelephonySettings()
+        self.cap = ConnectionCap(self.settings.max_connections, "audiofork")
 
     async def serve(self, ws: WebSocket) -> None:
+        if not self.cap.try_enter():
+            await close_quietly(ws, _CLOSE_TRY_AGAIN, "too many connections")
+            return
+        try:
+            await self._serve(ws)
+        finally:
+            self.cap.leave()
+
+    async def _serve(self, ws: WebSocket) -> None:
         offered = ws.scope.get("subprotocols") or []
         await ws.accept(subprotocol=SUBPROTOCOL if SUBPROTOCOL in offered else (offered[0] if offered else None))
         query = dict(ws.query_params)
         try:
-            started, channels, first_audio = await self._start(ws, query)
+            started, channels, first_audio = await first_message(
+                self._start(ws, query), self.settings.first_message_timeout_s, "metadata")
         except ProtocolError as exc:
             log.error("mod_audio_fork start rejected", extra={"context": {"error": str(exc), "query": query}})
             await close_quietly(ws, _CLOSE_PROTOCOL_ERROR, str(exc))

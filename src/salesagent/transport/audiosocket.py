@@ -18,6 +18,7 @@ import uuid
 from salesagent.transport.call import Call, CallHandler, PlaybackItem
 from salesagent.transport.config import TelephonySettings
 from salesagent.transport.events import CallStarted
+from salesagent.transport.limits import first_message
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.runner import ProtocolError, run_call
 
@@ -117,6 +118,11 @@ class AudioSocketServer:
     async def _on_connect(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if len(self._connections) >= self.settings.max_connections:
+            log.warning("AudioSocket connection refused: at the cap", extra={"context": {
+                "cap": self.settings.max_connections}})
+            writer.close()
+            return
         self._connections.add(task)
         try:
             await self._serve(reader, writer)
@@ -129,7 +135,7 @@ class AudioSocketServer:
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         try:
-            first = await read_message(reader)
+            first = await first_message(read_message(reader), self.settings.first_message_timeout_s, "UUID")
             if first is None:
                 return
             kind, payload = first

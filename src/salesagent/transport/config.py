@@ -42,6 +42,13 @@ class TelephonySettings(BaseSettings):
     inbound_queue_frames: int = Field(
         default=500, ge=10, description="Inbound frames buffered for a slow handler before the oldest drop."
     )
+    first_message_timeout_s: float = Field(
+        default=10.0, gt=0, le=120,
+        description="A connection that has not said who it is (metadata, 'start', UUID) by then is closed.",
+    )
+    max_connections: int = Field(
+        default=200, ge=1, description="Connections per bridge and process; more are refused (try another worker).",
+    )
     handler_grace_s: float = Field(
         default=5.0, gt=0, description="How long a handler may run after CallStopped before it is cancelled."
     )

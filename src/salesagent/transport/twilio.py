@@ -24,6 +24,7 @@ from salesagent.transport.call import Call, CallHandler, PlaybackItem
 from salesagent.transport.config import TelephonySettings
 from salesagent.transport.events import CallStarted
 from salesagent.transport.g711 import ulaw_decode, ulaw_encode
+from salesagent.transport.limits import ConnectionCap, first_message
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.runner import ProtocolError, run_call
 from salesagent.transport.wsutil import close_quietly, receive_frame
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 TWILIO_RATE = 8000
 _CLOSE_PROTOCOL_ERROR = 1007
+_CLOSE_TRY_AGAIN = 1013  # "try again later": past the connection cap
 
 
 class _TwilioSink:
@@ -101,11 +103,21 @@ class TwilioBridge:
     def __init__(self, handler: CallHandler, settings: TelephonySettings | None = None) -> None:
         self.handler = handler
         self.settings = settings or TelephonySettings()
+        self.cap = ConnectionCap(self.settings.max_connections, "twilio")
 
     async def serve(self, ws: WebSocket) -> None:
+        if not self.cap.try_enter():
+            await close_quietly(ws, _CLOSE_TRY_AGAIN, "too many connections")
+            return
+        try:
+            await self._serve(ws)
+        finally:
+            self.cap.leave()
+
+    async def _serve(self, ws: WebSocket) -> None:
         await ws.accept()
         try:
-            begun = await self._start(ws)
+            begun = await first_message(self._start(ws), self.settings.first_message_timeout_s, "'start' event")
         except ProtocolError as exc:
             log.error("Twilio stream rejected", extra={"context": {"error": str(exc)}})
             await close_quietly(ws, _CLOSE_PROTOCOL_ERROR, str(exc))
