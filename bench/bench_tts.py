@@ -1,7 +1,7 @@
 """TTS "voice" benchmark: first-chunk latency (cached / uncached), real-time factor, cache lookup,
 and the round-trip intelligibility (TTS at 8 kHz -> Whisper -> word accuracy), per engine.
 
-    .venv/bin/python bench/bench_tts.py                  # festival, espeak, piper (English test voice)
+    .venv/bin/python bench/bench_tts.py                  # rhvoice, festival, espeak, piper (English test voice)
     .venv/bin/python bench/bench_tts.py --no-asr         # skip the Whisper round trip
     .venv/bin/python bench/bench_tts.py --phrases 10     # fewer clinic phrases
 
@@ -34,7 +34,11 @@ from salesagent.speech.tts.synthesizer import SpeechSynthesizer
 def _engines(names: list[str]) -> list[TtsEngine]:
     out: list[TtsEngine] = []
     for name in names:
-        if name == "festival":
+        if name == "rhvoice":
+            from salesagent.speech.tts.rhvoice import RHVoiceEngine
+
+            out.append(RHVoiceEngine())
+        elif name == "festival":
             from salesagent.speech.tts.festival import FestivalEngine
 
             out.append(FestivalEngine(pool_size=1))
@@ -155,7 +159,7 @@ def round_trip(engines: list[TtsEngine], phrases: list[str], profile) -> dict[st
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--engines", default="festival,espeak,piper")
+    parser.add_argument("--engines", default="rhvoice,festival,espeak,piper")
     parser.add_argument("--phrases", type=int, default=30)
     parser.add_argument("--rate", type=int, default=8000, choices=[8000, 16000, 22050])
     parser.add_argument("--no-asr", action="store_true", help="skip the Whisper round trip")

@@ -167,7 +167,7 @@ class VoiceCall:
             await close_call(self)
 
     async def _shutdown(self, asr: asyncio.Task[None]) -> None:
-        self.watchdog.activity()
+        self.watchdog.close()
         if self._turn_timer is not None:
             self._turn_timer.cancel()
         self.transcriber.cancel()

