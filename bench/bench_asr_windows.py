@@ -59,7 +59,7 @@ def _norm(text: str) -> list[str]:
     return words_to_digits(text).split()
 
 
-def _wer(refs: list[str], hyps: list[str]) -> float:
+def wer(refs: list[str], hyps: list[str]) -> float:
     errors = sum(Levenshtein.distance(_norm(r), _norm(h)) for r, h in zip(refs, hyps, strict=True))
     return errors / sum(len(_norm(r)) for r in refs)
 
@@ -106,7 +106,7 @@ def main() -> None:
             times.append((time.perf_counter() - started) * 1000)
         times.sort()
         p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
-        print(f"| {label} {windows or ''} | {_wer([r for r, _ in clips], hyps):.1%} | "
+        print(f"| {label} {windows or ''} | {wer([r for r, _ in clips], hyps):.1%} | "
               f"{statistics.median(times):.0f} | {p95:.0f} | {statistics.mean(times):.0f} |")
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_asr_windows import _wer
+from bench_asr_windows import wer
 from salesagent.clinic.profile import load_profile
 from salesagent.config import get_settings
 from salesagent.speech.asr.prompt import vocabulary_prompt
@@ -47,7 +47,7 @@ def main() -> None:
         for phrase in phrases:
             pcm8 = resample_pcm16(engine.synthesize(phrase, voice), engine.sample_rate, 8000)
             audio.append(resample(np.frombuffer(pcm8, dtype="<i2"), 8000, 16000))
-        wers = [_wer(phrases, [asr.transcribe(a, p).text for a in audio]) for p in (None, prompt)]
+        wers = [wer(phrases, [asr.transcribe(a, p).text for a in audio]) for p in (None, prompt)]
         print(f"| {engine.name} {voice or engine.voices[0]} | {wers[0]:.1%} | {wers[1]:.1%} |")
     rhvoice.close()
     festival.close()

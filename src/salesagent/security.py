@@ -59,8 +59,11 @@ def exit_if_insecure_bind(host: str) -> None:
         raise SystemExit(2) from None
 
 
-def _presented(scope: dict[str, Any]) -> list[str]:
-    headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+def _headers(scope: dict[str, Any]) -> dict[str, str]:
+    return {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+
+
+def _presented(scope: dict[str, Any], headers: dict[str, str]) -> list[str]:
     found = []
     auth = headers.get("authorization", "")
     if auth.lower().startswith("bearer "):
@@ -107,14 +110,14 @@ class TokenAuth:
     def allowed(self, scope: dict[str, Any]) -> bool:
         if scope.get("path", "") in self.open_paths:
             return True
-        if any(hmac.compare_digest(t.encode(), self.token) for t in _presented(scope)):
+        headers = _headers(scope)
+        if any(hmac.compare_digest(t.encode(), self.token) for t in _presented(scope, headers)):
             return True
-        return self._twilio_signed(scope)
+        return self._twilio_signed(scope, headers)
 
-    def _twilio_signed(self, scope: dict[str, Any]) -> bool:
+    def _twilio_signed(self, scope: dict[str, Any], headers: dict[str, str]) -> bool:
         if not self.twilio_auth_token or scope.get("path") != TWILIO_PATH:
             return False
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         signature = headers.get("x-twilio-signature", "")
         expected = twilio_signature(self.twilio_auth_token, _twilio_url(scope, headers, self.twilio_public_url))
         return bool(signature) and hmac.compare_digest(signature.encode(), expected.encode())

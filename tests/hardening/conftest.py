@@ -29,3 +29,19 @@ def store_backend(request, monkeypatch: pytest.MonkeyPatch) -> str:
 
     get_settings.cache_clear()
     return request.param
+
+
+@pytest.fixture
+def dialog_server(profile):
+    """The policy engine's HTTP API on a live uvicorn thread (settings read from the environment
+    as it is when the fixture runs: request ``token`` first to serve it behind a token)."""
+    from salesagent.config import get_settings
+    from salesagent.services.dialog_api import create_app
+    from salesagent.services.factory import build_service
+    from support.live_server import ThreadedServer
+
+    service = build_service(get_settings(), profile=profile)
+    server = ThreadedServer(create_app(service, sweep_interval_s=3600))
+    yield server
+    server.stop()
+    service.store.close()

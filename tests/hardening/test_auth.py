@@ -22,7 +22,6 @@ from websockets.exceptions import InvalidStatus
 from salesagent.config import get_settings
 from salesagent.logs import JsonFormatter
 from salesagent.security import InsecureBindError, check_bind
-from salesagent.services.factory import build_service
 from salesagent.transport.config import TelephonySettings
 from salesagent.transport.echo import EchoHandler
 from salesagent.transport.server import create_app as telephony_app
@@ -39,18 +38,7 @@ def token(monkeypatch: pytest.MonkeyPatch) -> str:
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def dialog_server(token, profile):
-    from salesagent.services.dialog_api import create_app
-
-    service = build_service(get_settings(), profile=profile)
-    server = ThreadedServer(create_app(service, sweep_interval_s=3600))
-    yield server
-    server.stop()
-    service.store.close()
-
-
-def test_the_dialog_api_wants_the_token_and_keeps_the_probes_open(dialog_server) -> None:
+def test_the_dialog_api_wants_the_token_and_keeps_the_probes_open(token, dialog_server) -> None:
     url = dialog_server.url
     anonymous = httpx.post(f"{url}/dialog", json={"session_id": "auth-1", "text": ""})
     assert anonymous.status_code == 401 and "token" in anonymous.json()["detail"]

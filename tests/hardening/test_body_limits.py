@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from salesagent.config import get_settings
-from salesagent.services.factory import build_service
 from support.live_server import ThreadedServer
 
 TOTAL = 100 * 1024 * 1024
@@ -59,17 +57,6 @@ def chunked_upload(port: int, path: str, total: int = TOTAL) -> tuple[int, int]:
     sock.close()
     status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/1.1") else 0
     return status, sent
-
-
-@pytest.fixture
-def dialog_server(profile):
-    from salesagent.services.dialog_api import create_app
-
-    service = build_service(get_settings(), profile=profile)
-    server = ThreadedServer(create_app(service, sweep_interval_s=3600))
-    yield server
-    server.stop()
-    service.store.close()
 
 
 def test_chunked_dialog_upload_stops_at_the_limit(dialog_server) -> None:

@@ -66,12 +66,14 @@ SYNTHESIZE_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-async def _engine_answers(synth: SpeechSynthesizer) -> bool:
-    """A short phrase (cached after the first time) still synthesises."""
+async def _engine_problem(synth: SpeechSynthesizer) -> str | None:
+    """Why the engine does not answer, or None: a real synthesis of a short phrase (cached after
+    the first time) proves it does."""
     try:
-        return bool(await asyncio.to_thread(synth.synthesize, "Готово.", synth.default_rate))
-    except Exception:
-        return False
+        pcm = await asyncio.to_thread(synth.synthesize, "Готово.", synth.default_rate)
+    except Exception as exc:  # any engine failure: the reason is reported
+        return str(exc)
+    return None if pcm else "the engine produced no audio"
 
 
 class AbortableStream(StreamingResponse):
@@ -123,16 +125,11 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
 
     @app.get("/ready")
     async def ready() -> JSONResponse:
-        try:
-            # A real (cached after the first time) synthesis proves the engine answers.
-            pcm = await asyncio.to_thread(synth.synthesize, "Готово.", synth.default_rate)
-        except Exception as exc:  # any engine failure means not ready; the reason is reported
-            return JSONResponse({"ready": False, "reason": str(exc)}, status_code=503)
-        return JSONResponse(
-            {"ready": bool(pcm), "engine": synth.engine.name, "voices": synth.engine.voices,
-             "sample_rates": list(OUTPUT_RATES)},
-            status_code=200 if pcm else 503,
-        )
+        problem = await _engine_problem(synth)
+        if problem is not None:
+            return JSONResponse({"ready": False, "reason": problem}, status_code=503)
+        return JSONResponse({"ready": True, "engine": synth.engine.name, "voices": synth.engine.voices,
+                             "sample_rates": list(OUTPUT_RATES)})
 
     @app.post("/synthesize", response_class=Response, responses=SYNTHESIZE_RESPONSES,
               openapi_extra={"requestBody": {"required": True, "content": {
@@ -178,7 +175,7 @@ def create_app(settings: TtsSettings | None = None, *, synthesizer: SpeechSynthe
             return _error(422, "text has nothing to say: the engine produced no audio")
         except Exception as exc:
             log.error("tts synthesis failed", extra={"context": {"error": str(exc)}})
-            if await _engine_answers(synth):  # the engine is fine: it is this text it cannot read
+            if await _engine_problem(synth) is None:  # the engine is fine: it is this text it cannot read
                 return _error(422, f"the voice cannot read this text: {exc}")
             return _error(503, f"synthesis failed: {exc}")
         first_ms = round((time.perf_counter() - started) * 1000)

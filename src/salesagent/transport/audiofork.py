@@ -26,7 +26,7 @@ from fastapi import APIRouter, WebSocket
 from salesagent.transport.call import Call, CallHandler, PlaybackItem
 from salesagent.transport.config import TelephonySettings
 from salesagent.transport.events import CallStarted
-from salesagent.transport.limits import ConnectionCap, first_message
+from salesagent.transport.limits import ConnectionCap, first_message, serve_within
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.pcm import PcmError, check_pcm16, left_channel
 from salesagent.transport.runner import ProtocolError, run_call
@@ -40,7 +40,6 @@ _CALLER_KEYS = ("caller", "from", "caller_id_number", "callerIdNumber", "ani")
 _RATE_KEYS = ("sample_rate", "sampleRate", "sampling", "rate")
 _CHANNEL_KEYS = ("channels", "mix_type", "mixType", "mix")
 _CLOSE_PROTOCOL_ERROR = 1007
-_CLOSE_TRY_AGAIN = 1013  # "try again later": past the connection cap
 
 
 def parse_rate(value: Any) -> int:
@@ -134,13 +133,7 @@ class AudioForkBridge:
         self.cap = ConnectionCap(self.settings.max_connections, "audiofork")
 
     async def serve(self, ws: WebSocket) -> None:
-        if not self.cap.try_enter():
-            await close_quietly(ws, _CLOSE_TRY_AGAIN, "too many connections")
-            return
-        try:
-            await self._serve(ws)
-        finally:
-            self.cap.leave()
+        await serve_within(self.cap, ws, self._serve)
 
     async def _serve(self, ws: WebSocket) -> None:
         offered = ws.scope.get("subprotocols") or []

@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from starlette.websockets import WebSocket
+
 from salesagent.transport.runner import ProtocolError
+from salesagent.transport.wsutil import close_quietly
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+CLOSE_TRY_AGAIN = 1013  # WebSocket "try again later": past the connection cap
 
 
 class ConnectionCap:
@@ -44,3 +49,14 @@ async def first_message(awaitable: Awaitable[T], timeout_s: float, what: str) ->
         return await asyncio.wait_for(awaitable, timeout_s)
     except TimeoutError:
         raise ProtocolError(f"no {what} within {timeout_s:g} s") from None
+
+
+async def serve_within(cap: ConnectionCap, ws: WebSocket, serve: Callable[[WebSocket], Awaitable[None]]) -> None:
+    """``serve(ws)`` holding a place under ``cap``; past the cap the handshake is refused."""
+    if not cap.try_enter():
+        await close_quietly(ws, CLOSE_TRY_AGAIN, "too many connections")
+        return
+    try:
+        await serve(ws)
+    finally:
+        cap.leave()

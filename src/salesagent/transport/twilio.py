@@ -24,7 +24,7 @@ from salesagent.transport.call import Call, CallHandler, PlaybackItem
 from salesagent.transport.config import TelephonySettings
 from salesagent.transport.events import CallStarted
 from salesagent.transport.g711 import ulaw_decode, ulaw_encode
-from salesagent.transport.limits import ConnectionCap, first_message
+from salesagent.transport.limits import ConnectionCap, first_message, serve_within
 from salesagent.transport.pacing import OutboundPump
 from salesagent.transport.runner import ProtocolError, run_call
 from salesagent.transport.wsutil import close_quietly, receive_frame
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 
 TWILIO_RATE = 8000
 _CLOSE_PROTOCOL_ERROR = 1007
-_CLOSE_TRY_AGAIN = 1013  # "try again later": past the connection cap
 
 
 class _TwilioSink:
@@ -106,13 +105,7 @@ class TwilioBridge:
         self.cap = ConnectionCap(self.settings.max_connections, "twilio")
 
     async def serve(self, ws: WebSocket) -> None:
-        if not self.cap.try_enter():
-            await close_quietly(ws, _CLOSE_TRY_AGAIN, "too many connections")
-            return
-        try:
-            await self._serve(ws)
-        finally:
-            self.cap.leave()
+        await serve_within(self.cap, ws, self._serve)
 
     async def _serve(self, ws: WebSocket) -> None:
         await ws.accept()
