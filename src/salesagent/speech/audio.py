@@ -73,7 +73,9 @@ class StreamResampler:
     """
 
     def __init__(self, from_rate: int, to_rate: int = TARGET_RATE, quality: str = "LQ") -> None:
-        self.from_rate = check_rate(from_rate)
+        if isinstance(from_rate, bool) or not isinstance(from_rate, int) or from_rate <= 0:
+            raise AudioFormatError(f"sample_rate must be a positive integer, got {from_rate!r}")
+        self.from_rate = from_rate
         self.to_rate = to_rate
         self._stream = None
         if from_rate != to_rate:

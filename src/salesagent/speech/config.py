@@ -82,6 +82,20 @@ class AsrSettings(BaseSettings):
         default=1, ge=1, le=16, description="Decodes run at once on the ONE shared model (calls share them)."
     )
     beam_size: int = Field(default=5, ge=1, le=10)
+    temperatures: tuple[float, ...] = Field(
+        default=(0.0,),
+        description="Whisper's temperature fallback: each extra value is a whole extra decode (sampled, best of "
+        "5) when the previous one looks like a loop or is unsure. Measured on caller answers "
+        "(bench/bench_asr_decode.py): (0, 0.2, 0.4) gave the same WER with decodes up to 11 s; one value never "
+        "decodes twice, and max_tokens_per_s bounds a loop.",
+    )
+    max_tokens_per_s: float = Field(
+        default=15.0,
+        ge=2.0,
+        le=100.0,
+        description="Tokens a decode may produce per second of audio (plus 10): a repetition loop stops there "
+        "instead of running to Whisper's 448 tokens. Fast Russian speech is ~8 tokens/s.",
+    )
     encoder_windows_s: tuple[float, ...] = Field(
         default=(10.0, 15.0, 20.0),
         description="Encoder windows (seconds) to choose from, the smallest at least the clip + 1 s; longer clips "
@@ -104,6 +118,13 @@ class AsrSettings(BaseSettings):
         default=0,
         ge=0,
         description="Audio between partial decodes; 0: 120 ms on CUDA, 1000 ms on CPU (a decode costs ~0.6 s).",
+    )
+    speculative_silence_ms: int = Field(
+        default=200,
+        ge=0,
+        le=2000,
+        description="Start the final decode this far into a pause (at least speech_pad_ms), before the endpoint; "
+        "kept when the caller stays silent, dropped when they go on. 0: decode only at the endpoint.",
     )
     partials: bool = Field(default=True, description="Decode partial transcripts while the caller speaks.")
     max_utterance_s: float = Field(

@@ -92,6 +92,22 @@ class VoiceActivityDetector:
     def speech_start_sample(self) -> int | None:
         return self._speech_start if self._speaking else None
 
+    @property
+    def last_speech_end(self) -> int:
+        """One past the last speech window of the open utterance (or of the last one)."""
+        return self._last_speech_end
+
+    @property
+    def silence_samples(self) -> int:
+        """Silence so far inside open speech: the pause a speculative decode starts on."""
+        return self._pos - self._last_speech_end if self._speaking else 0
+
+    def set_min_silence_ms(self, ms: int) -> None:
+        """The endpoint for what comes next (longer while digits are dictated, shorter after yes/no)."""
+        if not 64 <= ms <= 5000:
+            raise ValueError(f"min_silence_ms must be 64..5000, got {ms}")
+        self._min_silence_samples = ms * TARGET_RATE // 1000
+
     def reset(self) -> None:
         """Forget state for an unrelated stream (keeps the loaded model)."""
         self._model.reset()

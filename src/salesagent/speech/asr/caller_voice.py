@@ -1,14 +1,16 @@
-"""Synthetic Russian callers for tests and the bench: festival's msu_ru_nsh voice, changed by sox.
+"""Synthetic Russian callers for tests, the demo and the bench: festival or RHVoice, changed by sox.
 
-Real recordings of callers cannot be committed, so test speech is generated: festival speaks the
-text (UTF-8 input; KOI8-R makes it spell garbage), sox shifts pitch and tempo (so the "caller" is
-not any TTS voice the agent itself uses) and band-limits it to a telephone line (300-3400 Hz,
+Real recordings of callers cannot be committed, so test speech is generated: festival's
+msu_ru_nsh (UTF-8 input; KOI8-R makes it spell garbage) or an RHVoice voice other than the
+agent's (``voice="rhvoice:anna"``) speaks the text, sox shifts pitch and tempo (so the "caller"
+is not any TTS voice the agent itself uses) and band-limits it to a telephone line (300-3400 Hz,
 8 kHz). sox runs without dither (``-D``) so the same text gives the same samples on every run and
 tests are reproducible. Needs the Debian packages ``festival festvox-ru sox`` (scripts/setup.d/20-asr-models.sh).
 """
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import tempfile
@@ -42,6 +44,38 @@ def read_wav(path: Path) -> tuple[np.ndarray, int]:
         return pcm16_to_float32(wav.readframes(wav.getnframes())), wav.getframerate()
 
 
+@functools.cache
+def _rhvoice():
+    """One RHVoice engine per process for every caller voice (it serialises its own calls)."""
+    from salesagent.speech.tts.rhvoice import RHVoiceEngine
+
+    return RHVoiceEngine()
+
+
+def _speak_raw(text: str, voice: str, tmp: str) -> Path:
+    """The unprocessed voice as a WAV file in ``tmp``: festival, or ``rhvoice:<name>``."""
+    raw = Path(tmp, "raw.wav")
+    if voice.startswith("rhvoice:"):
+        engine = _rhvoice()
+        pcm = engine.synthesize(text, voice.split(":", 1)[1])
+        with wave.open(str(raw), "wb") as wav:
+            wav.setnchannels(1)
+            wav.setsampwidth(2)
+            wav.setframerate(engine.sample_rate)
+            wav.writeframes(pcm)
+        return raw
+    if voice != "festival":
+        raise ValueError(f"unknown caller voice {voice!r}: 'festival' or 'rhvoice:<name>'")
+    txt = Path(tmp, "in.txt")
+    txt.write_text(text, encoding="utf-8")
+    proc = subprocess.run(
+        ["text2wave", "-eval", VOICE, str(txt), "-o", str(raw)], capture_output=True, text=True, timeout=120
+    )
+    if proc.returncode != 0 or not raw.is_file() or raw.stat().st_size < 1000:
+        raise CallerVoiceUnavailableError(f"festival failed (is festvox-ru installed?): {proc.stderr.strip()[-200:]}")
+    return raw
+
+
 def synthesize_caller(
     text: str,
     *,
@@ -49,19 +83,12 @@ def synthesize_caller(
     pitch_cents: int = 250,
     tempo: float = 1.1,
     telephone: bool = True,
+    voice: str = "festival",
 ) -> np.ndarray:
     """Speak ``text`` as a "caller": float32 mono at ``rate`` (band-limited to 300-3400 Hz by default)."""
     require_tools()
     with tempfile.TemporaryDirectory(prefix="caller-") as tmp:
-        txt, raw, out = Path(tmp, "in.txt"), Path(tmp, "raw.wav"), Path(tmp, "out.wav")
-        txt.write_text(text, encoding="utf-8")
-        proc = subprocess.run(
-            ["text2wave", "-eval", VOICE, str(txt), "-o", str(raw)], capture_output=True, text=True, timeout=120
-        )
-        if proc.returncode != 0 or not raw.is_file() or raw.stat().st_size < 1000:
-            raise CallerVoiceUnavailableError(
-                f"festival failed (is festvox-ru installed?): {proc.stderr.strip()[-200:]}"
-            )
+        raw, out = _speak_raw(text, voice, tmp), Path(tmp, "out.wav")
         effects = ["pitch", str(pitch_cents), "tempo", str(tempo)]
         if telephone:
             effects += ["sinc", "300-3400"]

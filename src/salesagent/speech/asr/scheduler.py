@@ -6,7 +6,10 @@ A Whisper decode costs ~0.6 s of CPU whatever the clip length, so work must be r
 * each stream has at most ONE queued partial: a newer partial replaces the queued one (the old
   request resolves to ``None``), because a partial nobody has seen yet is stale once newer audio
   is in;
-* a final for a stream drops that stream's queued partial.
+* a final for a stream drops that stream's queued partial;
+* a speculative final (the caller paused; the endpoint has not fired yet) waits behind every real
+  final and before every partial: when the endpoint fires with the same audio, :meth:`promote`
+  moves it among the finals, so a caller who pauses never delays another caller's final.
 
 Workers are asyncio tasks that run the blocking decode in a ``ThreadPoolExecutor`` of the same
 size, so the event loop (WebSockets, VAD) never blocks on the model.
@@ -30,7 +33,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class _Job:
-    kind: str  # "final" | "partial"
+    kind: str  # "final" | "speculative" | "partial"
     stream_id: str
     audio: np.ndarray
     prompt: str | None
@@ -43,6 +46,7 @@ class SchedulerStats:
     finals: int = 0
     partials: int = 0
     partials_replaced: int = 0
+    speculative: int = 0
     failures: int = 0
     busy_s: float = 0.0
 
@@ -57,6 +61,7 @@ class DecodeScheduler:
         self.workers = workers
         self.stats = SchedulerStats()
         self._finals: deque[_Job] = deque()
+        self._speculative: deque[_Job] = deque()
         self._partials: OrderedDict[str, _Job] = OrderedDict()
         self._wakeup = asyncio.Event()
         self._executor: ThreadPoolExecutor | None = None
@@ -66,7 +71,7 @@ class DecodeScheduler:
 
     @property
     def queued(self) -> int:
-        return len(self._finals) + len(self._partials)
+        return len(self._finals) + len(self._speculative) + len(self._partials)
 
     @property
     def running(self) -> int:
@@ -80,6 +85,24 @@ class DecodeScheduler:
         self._wakeup.set()
         return job.future
 
+    def submit_speculative(self, stream_id: str, audio: np.ndarray, prompt: str | None = None) -> asyncio.Future:
+        """Queue a final decode the endpoint may still need; cancel the future when speech resumes."""
+        self._drop_partial(stream_id)
+        job = self._job("speculative", stream_id, audio, prompt)
+        self._speculative.append(job)
+        self._wakeup.set()
+        return job.future
+
+    def promote(self, future: asyncio.Future) -> None:
+        """The endpoint confirmed a speculative decode: if it still waits, it goes among the finals."""
+        for i, job in enumerate(self._speculative):
+            if job.future is future:
+                del self._speculative[i]  # by position: jobs hold arrays, == would compare them
+                job.kind = "final"
+                self._finals.append(job)
+                self._wakeup.set()
+                return
+
     def submit_partial(self, stream_id: str, audio: np.ndarray, prompt: str | None = None) -> asyncio.Future:
         """Queue a partial decode, replacing the stream's queued (not yet running) partial."""
         if self._drop_partial(stream_id):
@@ -92,18 +115,22 @@ class DecodeScheduler:
     def cancel_stream(self, stream_id: str) -> None:
         """A call hung up: forget its queued partials and finals (running decodes finish)."""
         self._drop_partial(stream_id)
-        for job in [j for j in self._finals if j.stream_id == stream_id]:
-            self._finals.remove(job)
-            if not job.future.done():
-                job.future.set_result(None)
+        for queue in (self._finals, self._speculative):
+            kept = [j for j in queue if j.stream_id != stream_id]
+            for job in queue:
+                if job.stream_id == stream_id and not job.future.done():
+                    job.future.set_result(None)
+            queue.clear()
+            queue.extend(kept)
 
     async def aclose(self) -> None:
         """Stop the workers; queued requests resolve to ``None``."""
         self._closed = True
-        for job in [*self._finals, *self._partials.values()]:
+        for job in [*self._finals, *self._speculative, *self._partials.values()]:
             if not job.future.done():
                 job.future.set_result(None)
         self._finals.clear()
+        self._speculative.clear()
         self._partials.clear()
         for task in self._tasks:
             task.cancel()
@@ -138,6 +165,10 @@ class DecodeScheduler:
     def _next_job(self) -> _Job | None:
         if self._finals:
             return self._finals.popleft()
+        while self._speculative:
+            job = self._speculative.popleft()
+            if not job.future.done():  # speech resumed: the owner cancelled it
+                return job
         if self._partials:
             return self._partials.popitem(last=False)[1]
         return None
@@ -166,6 +197,8 @@ class DecodeScheduler:
             else:
                 if job.kind == "final":
                     self.stats.finals += 1
+                elif job.kind == "speculative":
+                    self.stats.speculative += 1
                 else:
                     self.stats.partials += 1
                 if not job.future.done():

@@ -10,6 +10,8 @@ Timeline of one utterance::
 
     SpeechStarted(start)            min_speech_ms after speech began (barge-in trigger)
     Partial(text) ...               every partial_interval of audio, if a worker is free
+    (speculative final decode)      speculative_silence_ms into a pause: started early, kept if
+                                    the caller stays silent to the endpoint, dropped if not
     SpeechEnded(start, end)         min_silence_ms after the last speech window (endpoint)
     Final(text, start, end, conf)   when the final decode is done (finals jump the queue)
     or Discarded(start, end, why)   when it yields no text, so nobody waits for a final forever
@@ -112,6 +114,8 @@ class StreamingTranscriber:
         self._partial_seq = 0
         self._emitted_partial_seq = 0
         self._last_final: asyncio.Task[None] | None = None
+        self._speculative: tuple[int, int, asyncio.Future] | None = None  # (utterance, end sample, decode)
+        self._speculate_after = max(self.asr.speculative_silence_ms * TARGET_RATE // 1000, self._pad)
         self._pending: set[asyncio.Task[None]] = set()
         self._finished = False
 
@@ -161,6 +165,12 @@ class StreamingTranscriber:
                 return
             yield item  # type: ignore[misc]
 
+    def expect(self, prompt: str | None, min_silence_ms: int | None = None) -> None:
+        """The next utterances answer a new question: prime the decoder for its answers and set
+        the endpoint for them (longer while digits are dictated, shorter after a yes/no)."""
+        self.prompt = prompt
+        self._vad.set_min_silence_ms(min_silence_ms or self.vad_settings.min_silence_ms)
+
     @property
     def speaking(self) -> bool:
         return self._vad.speaking
@@ -191,6 +201,11 @@ class StreamingTranscriber:
                 # Whisper reads 30 s at most: cut a long monologue into finals, keep listening.
                 self._submit_final(self._utt_start, pos)
                 self._open_utterance(pos)
+            elif self._speculate_after and self._vad.silence_samples >= self._speculate_after:
+                self._speculate()
+            elif self._speculative is not None and self._speculative[1] != self._vad.last_speech_end:
+                self._speculative[2].cancel()  # the caller went on: free the worker for others
+                self._speculative = None
             elif (
                 self.partials
                 and pos - self._last_partial_at >= self._partial_every
@@ -203,6 +218,31 @@ class StreamingTranscriber:
         else:
             self._ring.trim_before(self._ring.end - self._preroll)
         return events
+
+    def _speculate(self) -> None:
+        """Start the final decode in the caller's pause: if they stay silent to the endpoint the
+        transcript is ready that much sooner; if they go on, the decode is dropped."""
+        end = self._vad.last_speech_end
+        if self._speculative is not None:
+            utt, spec_end, future = self._speculative
+            if utt == self._utt_id and spec_end == end:
+                return
+            future.cancel()  # the caller spoke again after that pause
+        audio = self._ring.slice(self._utt_start - self._pad, end + self._pad)
+        future = self.scheduler.submit_speculative(self.stream_id, audio, self.prompt)
+        self._speculative = (self._utt_id, end, future)
+
+    def _final_decode(self, start_sample: int, end_sample: int) -> asyncio.Future:
+        """The speculative decode when it covers exactly this utterance, else a new final."""
+        spec, self._speculative = self._speculative, None
+        if spec is not None:
+            utt, spec_end, future = spec
+            if utt == self._utt_id and spec_end == end_sample and not future.cancelled():
+                self.scheduler.promote(future)
+                return future
+            future.cancel()
+        audio = self._ring.slice(start_sample - self._pad, end_sample + self._pad)
+        return self.scheduler.submit_final(self.stream_id, audio, self.prompt)
 
     def _on_vad(self, event: VadEvent) -> None:
         self._emit(event)
@@ -226,9 +266,8 @@ class StreamingTranscriber:
         self._track(asyncio.ensure_future(self._deliver_partial(future, self._utt_id, self._partial_seq, start, pos)))
 
     def _submit_final(self, start_sample: int, end_sample: int) -> None:
+        future = self._final_decode(start_sample, end_sample)
         self._utt_open = False
-        audio = self._ring.slice(start_sample - self._pad, end_sample + self._pad)
-        future = self.scheduler.submit_final(self.stream_id, audio, self.prompt)
         task = asyncio.ensure_future(
             self._deliver_final(future, self._last_final, start_sample / TARGET_RATE, end_sample / TARGET_RATE)
         )

@@ -129,6 +129,13 @@ class FasterWhisperEngine:
             extra={"context": {"engine": self.name, "load_s": round(self.load_s, 3), "n_mels": n_mels}},
         )
 
+    def _token_budget(self, clip_s: float, prompt: str | None) -> int:
+        """New tokens a clip may need; a repetition loop ends there. Whisper's 448 positions hold
+        the prompt (at most its last 223 tokens) and the answer together."""
+        prompt_tokens = min(223, len(self._model.hf_tokenizer.encode(" " + prompt.strip()).ids)) if prompt else 0
+        room = self._model.max_length - prompt_tokens - 8  # <|startofprev|>, SOT, language, task, ...
+        return max(1, min(room, int(clip_s * self.settings.max_tokens_per_s) + 10))
+
     def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
         """Decode one clip; drop silence phrases and no-speech segments; never raises on silence."""
         audio = as_float32(audio)
@@ -146,7 +153,8 @@ class FasterWhisperEngine:
             condition_on_previous_text=False,
             vad_filter=False,  # our VAD already cut the clip
             without_timestamps=not s.timestamps,
-            temperature=[0.0, 0.2, 0.4],
+            temperature=list(s.temperatures) or [0.0],
+            max_new_tokens=self._token_budget(audio.size / TARGET_RATE, prompt),
             compression_ratio_threshold=COMPRESSION_CEILING,
             log_prob_threshold=LOGPROB_FLOOR,
             no_speech_threshold=NO_SPEECH_PROB,

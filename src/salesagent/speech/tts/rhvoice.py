@@ -12,13 +12,17 @@ per engine); each call collects the samples RHVoice hands to ``play_speech``.
 from __future__ import annotations
 
 import ctypes
+import logging
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from salesagent.speech.tts.base import TtsError, pick_voice
+
+log = logging.getLogger(__name__)
 
 # The administrator speaks in the feminine: irina first, the clearest female voice measured
 # (Whisper base at 8 kHz misses 18% of the words of the clinic's replies; elena 23%, festival 29%).
@@ -124,7 +128,7 @@ class RHVoiceEngine:
             raise TtsError(f"no Russian RHVoice voice in {data_path / 'voices'}")
         self.rate = rate
         self._lock = threading.Lock()
-        self._chunks: list[np.ndarray] = []
+        self._sink: Callable[[bytes], None] | None = None  # where the synthesis in progress plays
         self._native_rate = self.sample_rate
         # The callbacks must outlive the engine: keep them on self.
         self._on_rate = _SET_RATE(self._set_rate)
@@ -150,13 +154,26 @@ class RHVoiceEngine:
         return 1
 
     def _play(self, samples: object, count: int, _user: object) -> int:
-        self._chunks.append(np.ctypeslib.as_array(samples, shape=(count,)).astype("<i2"))
+        if self._sink is None:
+            return 1
+        try:
+            self._sink(np.ctypeslib.as_array(samples, shape=(count,)).astype("<i2").tobytes())
+        except Exception:  # an exception cannot cross into C: log it and tell RHVoice to stop
+            log.exception("RHVoice chunk consumer failed")
+            return 0
         return 1
 
     def synthesize(self, text: str, voice: str | None = None) -> bytes:
+        chunks: list[bytes] = []
+        self.synthesize_chunks(text, voice, chunks.append)
+        return b"".join(chunks)
+
+    def synthesize_chunks(self, text: str, voice: str | None, on_chunk: Callable[[bytes], None]) -> None:
+        """Hand each piece of audio (~85 ms, native rate) to ``on_chunk`` as RHVoice makes it:
+        the caller hears the first syllables while the rest of the sentence is synthesised."""
         chosen = pick_voice(self.name, self.voices, voice)
         if not text.strip():
-            return b""
+            return
         data = text.encode("utf-8")
         params = _SynthParams(voice_profile=chosen.encode(), absolute_rate=self.rate, absolute_pitch=0.0,
                               absolute_volume=0.0, relative_rate=1.0, relative_pitch=1.0, relative_volume=1.0,
@@ -164,19 +181,18 @@ class RHVoiceEngine:
         with self._lock:
             if self._engine is None:
                 raise TtsError("RHVoice engine is closed")
-            self._chunks = []
             message = self._lib.RHVoice_new_message(self._engine, data, len(data), 0, ctypes.byref(params), None)
             if not message:
                 raise TtsError(f"RHVoice refused the text {text[:60]!r}")
+            self._sink = on_chunk
             try:
                 if not self._lib.RHVoice_speak(message):
                     raise TtsError(f"RHVoice failed on {text[:60]!r}")
             finally:
+                self._sink = None
                 self._lib.RHVoice_delete_message(message)
-            chunks, self._chunks = self._chunks, []
         if self._native_rate != self.sample_rate:
             raise TtsError(f"RHVoice produced {self._native_rate} Hz, expected {self.sample_rate}")
-        return np.concatenate(chunks).tobytes() if chunks else b""
 
     def close(self) -> None:
         with self._lock:

@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
-from salesagent.speech.audio import resample_pcm16
+from salesagent.speech.audio import StreamResampler, float32_to_pcm16, pcm16_to_float32, resample_pcm16
 from salesagent.speech.normalize import RussianNormalizer
 from salesagent.speech.sentences import split_sentences
 from salesagent.speech.tts.base import TtsEngine, pick_voice
@@ -99,6 +99,40 @@ class SpeechSynthesizer:
             self.cache.put(key, pcm)
         return pcm
 
+    def sentence_chunks(self, sentence: str, rate: int, voice: str, emit: Callable[[bytes], None]) -> None:
+        """Like :meth:`sentence_audio`, but hands audio to ``emit`` as the engine makes it, when the
+        engine can stream (RHVoice): the first chunk leaves in milliseconds instead of after the
+        whole sentence. The sentence is still cached whole. Blocking; run it in a worker thread."""
+        synthesize_chunks = getattr(self.engine, "synthesize_chunks", None)
+        key = cache_key(self.engine.name, voice, rate, sentence)
+        cached = self.cache.get(key) if self.cache is not None else None
+        if synthesize_chunks is None or cached is not None:
+            emit(self.sentence_audio(sentence, rate, voice))
+            return
+        started = time.perf_counter()
+        resampler = StreamResampler(self.engine.sample_rate, rate, quality="HQ")
+        parts: list[bytes] = []
+        native_bytes = 0
+
+        def on_chunk(native: bytes) -> None:
+            nonlocal native_bytes
+            native_bytes += len(native)
+            pcm = float32_to_pcm16(resampler.process(pcm16_to_float32(native)))
+            if pcm:
+                parts.append(pcm)
+                emit(pcm)
+
+        synthesize_chunks(sentence, voice, on_chunk)
+        tail = float32_to_pcm16(resampler.flush())
+        if tail:
+            parts.append(tail)
+            emit(tail)
+        self.stats.engine_calls += 1
+        self.stats.engine_seconds += time.perf_counter() - started
+        self.stats.audio_seconds += native_bytes / 2 / self.engine.sample_rate
+        if self.cache is not None and parts:
+            self.cache.put(key, b"".join(parts))
+
     def synthesize(self, text: str, sample_rate: int | None = None, voice: str | None = None) -> bytes:
         """The whole reply as one PCM16 buffer (blocking)."""
         chosen, rate = self.resolve(voice, sample_rate)
@@ -107,23 +141,27 @@ class SpeechSynthesizer:
     async def stream(
         self, text: str, sample_rate: int | None = None, voice: str | None = None
     ) -> AsyncIterator[bytes]:
-        """Yield ``chunk_ms`` PCM16 chunks; sentence N+1 is synthesised while sentence N plays."""
+        """Yield ``chunk_ms`` PCM16 chunks; sentence N+1 is synthesised while sentence N plays, and
+        with a streaming engine the first chunk goes as soon as it has ``chunk_ms`` of audio."""
         chosen, rate = self.resolve(voice, sample_rate)
         sentences = self.sentences(text)
         if not sentences:
             raise BadRequestError("text has nothing to say")
-        pending: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue(maxsize=2)
+        pending: asyncio.Queue[bytes | BaseException | None] = asyncio.Queue()
+        loop = asyncio.get_running_loop()
+
+        def emit(pcm: bytes) -> None:  # from the synthesis thread
+            loop.call_soon_threadsafe(pending.put_nowait, pcm)
 
         async def produce() -> None:
             try:
                 for sentence in sentences:
-                    pcm = await asyncio.to_thread(self.sentence_audio, sentence, rate, chosen)
-                    await pending.put(pcm)
-                await pending.put(None)
+                    await asyncio.to_thread(self.sentence_chunks, sentence, rate, chosen, emit)
+                pending.put_nowait(None)
             except asyncio.CancelledError:
                 raise
             except BaseException as exc:  # handed to the consumer, raised there
-                await pending.put(exc)
+                pending.put_nowait(exc)
 
         producer = asyncio.create_task(produce())
         size = self.chunk_bytes(rate)
