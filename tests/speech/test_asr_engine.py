@@ -127,3 +127,23 @@ def test_compute_type_and_partial_interval_follow_the_device():
     assert (cpu.effective_compute_type, gpu.effective_compute_type) == ("int8", "int8_float16")
     assert gpu.effective_partial_interval_ms == 120 and cpu.effective_partial_interval_ms > 120
     assert AsrSettings(partial_interval_ms=300).effective_partial_interval_ms == 300
+
+
+def test_a_prompt_that_makes_whisper_loop_does_not_lose_the_answer(whisper_engine, caller_audio, profile):
+    """The phone question's prompt (digits) once made Whisper repeat the digits to its token limit;
+    that decode is dropped as a loop, and the clip decoded again without the prompt."""
+    from salesagent.speech.asr.prompt import QuestionPrompts
+
+    prompt = QuestionPrompts(profile).for_question("ASK_PHONE", "Продиктуйте, пожалуйста, ваш номер телефона.")
+    audio = caller_audio("Мой номер восемь, девять один шесть, один два три, четыре пять, шесть семь.",
+                         pitch_cents=200, tempo=1.05)
+    result = whisper_engine.transcribe(resample(audio, 8000, 16000), prompt)
+    digits = re.sub(r"\D", "", result.text)
+    assert result.text and (len(digits) >= 8 or "восемь" in result.text.lower()), (result.text, result.dropped)
+    assert result.decode_s < 10
+
+
+def test_a_decode_has_a_token_budget(whisper_engine):
+    """A repetition loop stops at ~15 tokens per second of audio, never at Whisper's 448."""
+    assert whisper_engine._token_budget(2.0, None) == 40
+    assert whisper_engine._token_budget(29.0, "слово " * 200) < 448 - 200

@@ -21,6 +21,11 @@ class PersonaError(ValueError):
 
 
 class Voice(BaseModel):
+    """How the simulated caller sounds: never the agent's own voice, so the agent's ASR is not
+    tuned to itself."""
+
+    name: str = Field(default="festival", pattern=r"^(festival|rhvoice:[a-z]+)$",
+                      description="festival (msu_ru_nsh) or an RHVoice voice: rhvoice:anna, rhvoice:aleksandr, ...")
     pitch_cents: int = Field(default=250, ge=-1200, le=1200)
     tempo: float = Field(default=1.0, gt=0.5, lt=2.0)
 

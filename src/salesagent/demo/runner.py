@@ -114,6 +114,7 @@ def voice_for(persona: Persona, cache_dir, pitch_cents: int | None = None, tempo
         cache_dir,
         pitch_cents if pitch_cents is not None else persona.voice.pitch_cents,
         tempo if tempo is not None else persona.voice.tempo,
+        voice=persona.voice.name,
     )
 
 

@@ -136,13 +136,9 @@ class FasterWhisperEngine:
         room = self._model.max_length - prompt_tokens - 8  # <|startofprev|>, SOT, language, task, ...
         return max(1, min(room, int(clip_s * self.settings.max_tokens_per_s) + 10))
 
-    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
-        """Decode one clip; drop silence phrases and no-speech segments; never raises on silence."""
-        audio = as_float32(audio)
-        started = time.perf_counter()
+    def _decode(self, audio: np.ndarray, prompt: str | None) -> tuple[list[Segment], list[str], bool]:
+        """(segments kept, texts dropped, whether a dropped one was a repetition loop)."""
         s = self.settings
-        if audio.size < TARGET_RATE // 10:  # < 100 ms: nothing Whisper can read
-            return Transcript("", (), 0.0, audio.size / TARGET_RATE, 0.0)
         window_s = encoder_window_s(audio.size / TARGET_RATE, s.encoder_windows_s)
         self._model.window.frames = int(window_s * FRAMES_PER_S) if window_s < FULL_WINDOW_S else None
         raw_segments, _info = self._model.transcribe(
@@ -161,6 +157,7 @@ class FasterWhisperEngine:
         )
         kept: list[Segment] = []
         dropped: list[str] = []
+        looped = False
         for raw in raw_segments:
             seg = Segment(
                 text=raw.text.strip(),
@@ -178,8 +175,25 @@ class FasterWhisperEngine:
                 or seg.compression_ratio > COMPRESSION_CEILING
             ):
                 dropped.append(seg.text)
+                looped = looped or seg.compression_ratio > COMPRESSION_CEILING
                 continue
             kept.append(seg)
+        return kept, dropped, looped
+
+    def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
+        """Decode one clip; drop silence phrases and no-speech segments; never raises on silence.
+
+        A prompt can pull Whisper into a loop ("один, два, три, ..." over and over after a prompt
+        full of digits); a looping decode is dropped, and then the clip is decoded once more
+        without the prompt rather than losing what the caller said."""
+        audio = as_float32(audio)
+        started = time.perf_counter()
+        if audio.size < TARGET_RATE // 10:  # < 100 ms: nothing Whisper can read
+            return Transcript("", (), 0.0, audio.size / TARGET_RATE, 0.0)
+        kept, dropped, looped = self._decode(audio, prompt)
+        if not kept and looped and prompt:
+            kept, dropped_again, _looped = self._decode(audio, None)
+            dropped += dropped_again
         text = " ".join(seg.text for seg in kept).strip()
         decode_s = time.perf_counter() - started
         if dropped:
