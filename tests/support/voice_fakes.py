@@ -47,6 +47,7 @@ class FakeTranscriber:
         self._events: asyncio.Queue[Any] = asyncio.Queue()
         self._speaking_since: float | None = None
         self.cancelled = False
+        self.expected: list[tuple[str | None, int | None]] = []  # (prompt, endpoint) per question asked
 
     # -- the test's side ---------------------------------------------------------------------
     def start_speech(self) -> float:
@@ -77,6 +78,9 @@ class FakeTranscriber:
     @property
     def position_s(self) -> float:
         return self._fed_samples / RATE
+
+    def expect(self, prompt: str | None, min_silence_ms: int | None = None) -> None:
+        self.expected.append((prompt, min_silence_ms))
 
     def feed(self, pcm: bytes) -> list[VadEvent]:
         self._fed_samples += len(pcm) // 2

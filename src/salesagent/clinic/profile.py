@@ -178,6 +178,12 @@ class ClinicProfile(_Strict):
         description="Whisper's initial prompt, written as callers speak. Measured: natural sentences bias Whisper "
         "base far better than a word list ('МРТ колена' instead of 'маркалина'). None: the vocabulary list.",
     )
+    asr_prompts: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per dialog state (the question just asked): how callers answer it, as Whisper's prompt "
+        "after the question itself. Placeholders: {study_areas}, {contraindications}. States not listed use "
+        "asr_prompt.",
+    )
 
     @model_validator(mode="after")
     def _references_resolve(self) -> ClinicProfile:

@@ -13,6 +13,13 @@ DEFAULT_BACKCHANNELS = (
     "угу", "ага", "да-да", "да да", "так", "понятно", "ясно", "хорошо", "ну", "мм", "м-м", "угу-угу", "ага-ага",
 )
 
+#: Answers dictated in groups with pauses between them get a longer endpoint; yes/no a shorter one.
+DEFAULT_ANSWER_ENDPOINTS_MS = {
+    "ASK_PHONE": 800, "ASK_AGE_WEIGHT": 650, "ASK_APPOINTMENT_DATE": 600, "ASK_CLIENT_NAME": 600,
+    "RECOMMEND_STUDY": 400, "ASK_STUDY_DECISION": 400, "OFFER_VIDEO_CONCLUSION": 400,
+    "ANNOUNCE_MEDIA_PRICE": 400, "CONFIRM_TIME": 400, "ASK_VISITED_DOCTOR": 400,
+}
+
 
 class VoiceSettings(BaseSettings):
     """How the agent takes turns on the phone."""
@@ -71,6 +78,12 @@ class VoiceSettings(BaseSettings):
         description="Hold after a final (and the caller's last sound) before the turn goes to the dialog, "
         "to join a caller who keeps talking.",
     )
+    answer_endpoints_ms: dict[str, int] = Field(
+        default_factory=lambda: dict(DEFAULT_ANSWER_ENDPOINTS_MS),
+        description="Silence that ends the caller's answer, per dialog state (the question just asked); "
+        "other states use SALESAGENT_VAD_MIN_SILENCE_MS. Long while a phone number, a date or an age is "
+        "dictated in groups, short after a yes/no question. JSON, e.g. '{\"ASK_PHONE\": 900}'.",
+    )
     # -- silence ----------------------------------------------------------------------------------
     silence_prompt_s: float = Field(
         default=8.0, gt=0, le=120, description="Caller silence after the agent spoke before 'Вы меня слышите?'."
@@ -88,6 +101,19 @@ class VoiceSettings(BaseSettings):
     @property
     def backchannels(self) -> frozenset[str]:
         return frozenset(w.strip().lower() for w in self.backchannel_words.split(",") if w.strip())
+
+    @field_validator("answer_endpoints_ms")
+    @classmethod
+    def _endpoints(cls, value: dict[str, int]) -> dict[str, int]:
+        from salesagent.dialog.states import State
+
+        unknown = sorted(set(value) - set(State.__members__))
+        if unknown:
+            raise ValueError(f"answer_endpoints_ms: unknown dialog state(s) {', '.join(unknown)}")
+        bad = {k: v for k, v in value.items() if not 64 <= v <= 5000}
+        if bad:
+            raise ValueError(f"answer_endpoints_ms: each endpoint must be 64..5000 ms, got {bad}")
+        return value
 
     @field_validator("tts_sample_rate")
     @classmethod

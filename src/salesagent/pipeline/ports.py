@@ -32,6 +32,10 @@ class Transcriber(Protocol):
 
     def events(self) -> AsyncIterator[AsrEvent]: ...
 
+    def expect(self, prompt: str | None, min_silence_ms: int | None = None) -> None:
+        """The agent asked a new question: the decoder prompt and the endpoint for its answer."""
+        ...
+
     def cancel(self) -> None: ...
 
 

@@ -57,6 +57,7 @@ from salesagent.pipeline.speaker import AgentSpeaker
 from salesagent.pipeline.turns import Decision, InterruptionOptions, TurnTaking
 from salesagent.pipeline.user_turn import TurnDeadlines, UserTurn, UserTurnDetector, build_endpointing, utterance_key
 from salesagent.pipeline.watchdog import SilenceWatchdog
+from salesagent.speech.asr.prompt import QuestionPrompts
 from salesagent.speech.asr.scheduler import DecodeScheduler
 from salesagent.speech.asr.streaming import Discarded, Final, Partial, StreamingTranscriber
 from salesagent.speech.config import AsrSettings, VadSettings
@@ -80,6 +81,7 @@ class VoiceServices:
     asr: AsrSettings = field(default_factory=AsrSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     prompt: str | None = None
+    prompts: QuestionPrompts | None = None  # the prompt follows the question just asked
     records: RecordSink | None = None
     observer: CallObserver | None = None
     transcribers: TranscriberFactory | None = None  # tests and remote ASR; default: Whisper on `scheduler`
@@ -335,12 +337,18 @@ class VoiceCall:
             return
         if timeline is not None:
             timeline.stamp("dialog_done", self.loop.time())
+        self._expect_answer(result.state.value, result.reply)
         log.info("dialog turn", extra={"context": {**self.ctx, "state": result.state.value, "turn": self.turn_no,
                                                     "dialog_ms": round(result.latency_ms, 1)}})
         if result.done:
             self.done = True
             self.status = CallStatus(result.slots["status"]) if result.slots.get("status") else None
         await self._say(result.reply, "turn", state=result.state.value, timeline=timeline, slots=result.slots)
+
+    def _expect_answer(self, state: str, question: str) -> None:
+        """Tune the ears to the question just asked: its prompt and its endpoint (both validated at start)."""
+        prompt = self.s.prompts.for_question(state, question) if self.s.prompts is not None else self.s.prompt
+        self.transcriber.expect(prompt, self.cfg.answer_endpoints_ms.get(state))
 
     async def _dialog_step(self, text: str) -> Any:
         """The dialog's answer to ``text``. Steps run one at a time, in order, and are never cut

@@ -36,7 +36,7 @@ from salesagent.pipeline.metrics import register_tts_stats
 from salesagent.pipeline.voice_agent import CallObserver, VoiceAgent, VoiceServices
 from salesagent.security import protect
 from salesagent.speech.asr.base import AsrEngine
-from salesagent.speech.asr.prompt import vocabulary_prompt
+from salesagent.speech.asr.prompt import QuestionPrompts, vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
 from salesagent.speech.config import AsrSettings, VadSettings
 from salesagent.transport.audiofork import audiofork_router
@@ -73,6 +73,7 @@ class VoiceStack:
     records: Any  # notify.CallRecordStore
     prompt: str | None
     owns_tts: bool = True
+    prompts: Any = None  # speech.asr.prompt.QuestionPrompts: the prompt that follows each question
 
     @classmethod
     def build(
@@ -104,6 +105,7 @@ class VoiceStack:
 
             tts = build_synthesizer(TtsSettings())
         prompt = vocabulary_prompt(profile, asr.prompt_max_chars) if asr.use_profile_prompt else None
+        prompts = QuestionPrompts(profile, asr.prompt_max_chars) if asr.use_profile_prompt else None
         return cls(
             settings=settings,
             profile=profile,
@@ -116,6 +118,7 @@ class VoiceStack:
             records=CallRecordStore.from_settings(),
             prompt=prompt or None,
             owns_tts=owns_tts,
+            prompts=prompts,
         )
 
     def services(self, observer: CallObserver | None = None) -> VoiceServices:
@@ -128,6 +131,7 @@ class VoiceStack:
             asr=self.asr,
             vad=self.vad,
             prompt=self.prompt,
+            prompts=self.prompts,
             records=self.records,
             observer=observer,
         )
