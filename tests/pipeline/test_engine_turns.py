@@ -132,3 +132,24 @@ async def test_the_caller_hanging_up_mid_turn_ends_cleanly_and_keeps_the_lead() 
     await line.hang_up()
     assert dialog.heard == ["", "Хочу на МРТ завтра"]  # the step under way finished first
     assert dialog.ended == [CallStatus.ABANDONED]
+
+
+async def test_the_ears_follow_the_question_just_asked() -> None:
+    """After each reply the transcriber is primed for its answer: the profile's hint for the state
+    that asked plus the question, and that state's endpoint (longer for a dictated phone)."""
+    from salesagent.clinic.profile import load_profile
+    from salesagent.dialog.states import State
+    from salesagent.speech.asr.prompt import QuestionPrompts
+
+    phone_q = "Продиктуйте, пожалуйста, ваш номер телефона."
+    line = Line(FakeDialog([GREETING, phone_q, "Записала. Всего доброго!"],
+                           states=[State.GREETING, State.ASK_PHONE, State.FAREWELL]),
+                answer_endpoints_ms={"ASK_PHONE": 900})
+    line.services.prompts = QuestionPrompts(load_profile())
+    await line.wait(2)
+    await line.say("Запишите меня", speak_s=1.0, asr_s=0.3)
+    await line.wait(3)
+    (greet_prompt, greet_end), (phone_prompt, phone_end) = line.asr.expected[:2]
+    assert greet_end is None and phone_end == 900
+    assert "щитовидной железы" in greet_prompt  # the studies the caller may ask for
+    assert phone_prompt.endswith(phone_q) and phone_prompt != greet_prompt

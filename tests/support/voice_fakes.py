@@ -137,7 +137,7 @@ class _State(enum.StrEnum):
 class _Reply:
     session_id: str
     reply: str
-    state: _State
+    state: Any  # _State or a real dialog State
     slots: dict[str, Any]
     done: bool
     latency_ms: float = 1.0
@@ -152,6 +152,7 @@ class FakeDialog:
     heard: list[str] = field(default_factory=list)
     ended: list[CallStatus] = field(default_factory=list)
     done_status: CallStatus = CallStatus.BOOKED
+    states: list[Any] | None = None  # the dialog state each reply leaves the call in (the question asked)
 
     async def handle(self, session_id: str, text: str, caller_id: str | None = None) -> _Reply:
         await asyncio.sleep(self.delay_s)
@@ -159,7 +160,10 @@ class FakeDialog:
         reply = self.script[min(len(self.heard) - 1, len(self.script) - 1)]
         done = reply.endswith("!")
         slots = {"status": self.done_status.value} if done else {}
-        return _Reply(session_id, reply, _State.GOODBYE if done else _State.TALKING, slots, done)
+        state = _State.GOODBYE if done else _State.TALKING
+        if self.states:
+            state = self.states[min(len(self.heard) - 1, len(self.states) - 1)]
+        return _Reply(session_id, reply, state, slots, done)
 
     async def end_call(self, session_id: str, status: CallStatus = CallStatus.ABANDONED) -> Session:
         self.ended.append(status)
