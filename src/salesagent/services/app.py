@@ -95,9 +95,9 @@ class VoiceStack:
         profile = load_profile(settings.profile_path)
         asr = asr or AsrSettings()
         if engine is None:
-            from salesagent.speech.asr.whisper import FasterWhisperEngine
+            from salesagent.speech.asr.remote import build_engine
 
-            engine = FasterWhisperEngine(asr)
+            engine = build_engine(asr)  # faster-whisper here, or the ASR gateway (engine=remote)
         owns_tts = tts is None
         if tts is None:
             from salesagent.speech.tts import build_synthesizer

@@ -17,6 +17,8 @@ Protocol (one connection = one audio stream):
 
 The model loads ONCE in the lifespan (in a thread, so ``/health`` answers while it loads);
 ``/ready`` turns 200 when it is loaded. All connections share one :class:`DecodeScheduler`.
+``WS /ws/decode`` decodes whole clips with a per-request prompt for remote agent workers
+(``services/asr_decode.py``, ``speech/asr/remote.py``).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 
 from salesagent.security import protect
+from salesagent.services.asr_decode import serve_decode
 from salesagent.speech.asr.base import AsrEngine
 from salesagent.speech.asr.prompt import vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
@@ -155,6 +158,20 @@ def create_app(
         state.connections += 1
         try:
             await _serve_stream(ws, state)
+        finally:
+            state.connections -= 1
+
+    @app.websocket("/ws/decode")
+    async def decode(ws: WebSocket) -> None:
+        """Whole clips with a per-request prompt (services/asr_decode.py): remote agent workers."""
+        await ws.accept()
+        if state.scheduler is None:
+            await ws.send_json({"type": "error", "message": state.load_error or "ASR model is still loading"})
+            await ws.close(code=1013)
+            return
+        state.connections += 1
+        try:
+            await serve_decode(ws, state.scheduler)
         finally:
             state.connections -= 1
 

@@ -141,6 +141,14 @@ class AsrSettings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8091, ge=1, le=65535)
+    engine: Literal["faster-whisper", "remote"] = Field(
+        default="faster-whisper",
+        description="Where final decodes run: this process (faster-whisper) or an ASR gateway's WS /ws/decode "
+        "(remote: one ASR server, e.g. a GPU host, for every agent worker).",
+    )
+    remote_url: str = Field(default="", description="The ASR gateway for engine=remote, e.g. ws://10.0.0.5:8091.")
+    remote_token: str | None = Field(default=None, description="API token of that gateway (sent as ?token=).")
+    remote_timeout_s: float = Field(default=30.0, gt=0, le=300, description="Connect and per-clip reply timeout.")
 
     @property
     def effective_compute_type(self) -> str:
