@@ -17,6 +17,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "salesagent"
 LAYERS = [
     ["cli", "demo"],
     ["services"],
+    ["console"],
     ["pipeline"],
     ["llm", "notify"],
     ["dialog", "transport", "speech"],

@@ -56,6 +56,7 @@ class AppParts:
     asr_gateway: bool = True
     tts_gateway: bool = True
     lead_worker: bool = True
+    console: bool = True  # /console: the clinic's web console (salesagent.console)
 
 
 @dataclass
@@ -155,6 +156,20 @@ def _lead_worker(dialog: DialogService):
     return DeliveryWorker.from_settings(outbox, build_sink(notify), notify)
 
 
+def _console_hub(parts: AppParts, observer: CallObserver | None) -> Any:
+    """The console's live hub (it forwards every event to ``observer``), or None when it is off."""
+    from salesagent.console import ConsoleSettings, LiveHub
+
+    return LiveHub(forward=observer) if parts.console and ConsoleSettings().enabled else None
+
+
+def _mount_console(app: FastAPI, stack: VoiceStack, agent: VoiceAgent, hub: Any) -> None:
+    from salesagent.console import mount_console
+
+    mount_console(app, calls_root=stack.records.root, db_path=stack.settings.ensure_data_dir() / "console.sqlite3",
+                  outbox=getattr(stack.dialog.leads, "outbox", None), handler=agent, hub=hub)
+
+
 def create_voice_app(
     stack: VoiceStack,
     *,
@@ -165,7 +180,8 @@ def create_voice_app(
     """The FastAPI app; ``app.state.voice`` holds the :class:`VoiceServices` while it runs."""
     telephony = telephony or TelephonySettings()
     parts = parts or AppParts()
-    services = stack.services(observer)
+    console = _console_hub(parts, observer)
+    services = stack.services(console or observer)
     agent = VoiceAgent(services)
     register_tts_stats(stack.tts)
     sub_apps: list[FastAPI] = []
@@ -219,6 +235,8 @@ def create_voice_app(
         sub = tts_app(TtsSettings(), synthesizer=stack.tts)
         sub_apps.append(sub)
         app.mount("/tts", sub)
+    if console is not None:
+        _mount_console(app, stack, agent, console)
     if parts.dialog_api:
         from salesagent.services.dialog_api import create_app as dialog_app
 
