@@ -50,11 +50,12 @@ def transcript_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     rows = []
     for entry in report.get("transcript") or []:
         text = entry.get("text") or ""
-        heard = entry.get("heard_text")
-        unheard = text[len(heard):].strip() if entry.get("interrupted") and heard and text.startswith(heard) else ""
-        if entry.get("interrupted") and not heard:
-            heard, unheard = "", text
-        rows.append({**entry, "heard": heard if entry.get("interrupted") else text, "unheard": unheard,
+        heard, unheard = text, ""
+        if entry.get("interrupted"):
+            heard = (entry.get("heard_text") or "").strip(" …")
+            unheard = text[len(heard):].strip() if text.startswith(heard) else text
+            heard = heard if text.startswith(heard) else ""
+        rows.append({**entry, "heard": heard, "unheard": unheard,
                      "at": f"{int(entry.get('start') or 0) // 60:02d}:{(entry.get('start') or 0) % 60:04.1f}"})
     return rows
 
