@@ -105,6 +105,6 @@ def test_unreachable_gateway_and_missing_url():
     engine = RemoteAsrEngine(f"ws://127.0.0.1:{_free_port()}", attempts=2, timeout_s=1)
     with pytest.raises(RemoteAsrError, match="unreachable after retries"):
         engine.transcribe(np.zeros(1600, np.float32))
-    with pytest.raises(RemoteAsrError, match="REMOTE_URL"):
+    with pytest.raises(ValueError, match="REMOTE_URL"):
         build_engine(AsrSettings(engine="remote", remote_url=""))
     assert isinstance(build_engine(AsrSettings(engine="remote", remote_url="ws://h:1")), RemoteAsrEngine)

@@ -199,12 +199,11 @@ async def _demo(stack, persona, printer, data_dir: Path, pitch, tempo, max_call_
 
 def serve_voice(host: str, port: int, log_level: str | None = None) -> None:
     """The all-in-one server: telephony + dialog API + ASR/TTS gateways + lead worker + /metrics."""
-    import uvicorn
-
     from salesagent.config import get_settings
     from salesagent.logs import setup_logging
     from salesagent.security import exit_if_insecure_bind
     from salesagent.services.app import create_voice_app
+    from salesagent.services.drain import DrainSettings, serve_draining
     from salesagent.transport.config import TelephonySettings
     from salesagent.transport.wsutil import WS_MAX_SIZE
 
@@ -214,8 +213,9 @@ def serve_voice(host: str, port: int, log_level: str | None = None) -> None:
     stack = build_stack()
     telephony = _load(TelephonySettings)
     try:
-        uvicorn.run(create_voice_app(stack, telephony=telephony), host=host, port=port, log_config=None,
-                    ws_max_size=max(WS_MAX_SIZE, telephony.max_frame_bytes + 4096))
+        # SIGTERM drains: /ready 503, new calls refused, live calls finish (services/drain.py)
+        serve_draining(create_voice_app(stack, telephony=telephony), _load(DrainSettings), host=host, port=port,
+                       log_config=None, ws_max_size=max(WS_MAX_SIZE, telephony.max_frame_bytes + 4096))
     finally:
         stack.close()
 

@@ -121,7 +121,7 @@ def build_engine(settings: Any) -> Any:
     """
     if settings.engine == "remote":
         if not settings.remote_url:
-            raise RemoteAsrError("SALESAGENT_ASR_ENGINE=remote needs SALESAGENT_ASR_REMOTE_URL (ws://host:port)")
+            raise ValueError("SALESAGENT_ASR_ENGINE=remote needs SALESAGENT_ASR_REMOTE_URL (ws://host:port)")
         return RemoteAsrEngine(settings.remote_url, settings.remote_token, timeout_s=settings.remote_timeout_s)
     from salesagent.speech.asr.whisper import FasterWhisperEngine
 
