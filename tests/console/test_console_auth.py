@@ -69,6 +69,27 @@ def test_without_login_pages_redirect_and_apis_answer_401(server: ThreadedServer
         assert client.get("/console/api/calls").status_code == 401
 
 
+def test_phone_websocket_needs_a_login(server: ThreadedServer) -> None:
+    """The handshake is refused (HTTP 403) before any audio can flow."""
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect
+
+    with pytest.raises(InvalidStatus) as refused:
+        connect(f"{server.ws_url}/console/phone/ws", open_timeout=5)
+    assert refused.value.response.status_code == 403
+
+
+def test_browser_phone_start_frame_is_checked() -> None:
+    from salesagent.transport.browser import parse_start
+    from salesagent.transport.runner import ProtocolError
+
+    assert parse_start('{"event": "start", "sample_rate": 8000}', "registrar").sample_rate == 8000
+    for bad in (None, "not json", '{"event": "media"}', '{"event": "start", "sample_rate": 44100}',
+                '{"event": "start", "sample_rate": true}', "[]"):
+        with pytest.raises(ProtocolError):
+            parse_start(bad)
+
+
 def test_bad_input_is_a_clear_4xx(server: ThreadedServer, console_login: tuple[str, str]) -> None:
     client = _login(server.url, *console_login)
     with client:

@@ -28,17 +28,24 @@ ANSWER = "Здравствуйте. Я хочу записаться на МРТ
 DEAD_ID = "dead-lead-1"
 
 
-def _caller_wav(path: Path, pcm8k: bytes) -> Path:
-    """8 kHz phrase -> 16 kHz WAV with silence around it (the fake mic loops the file)."""
+def _caller_wav(path: Path, pcm8k: bytes, lead_s: float = 7.0) -> Path:
+    """8 kHz phrase -> 16 kHz WAV, ``lead_s`` of silence before it (the fake mic loops the file)."""
     x = np.frombuffer(pcm8k, dtype=np.int16).astype(np.float32)
     up = np.interp(np.arange(len(x) * 2) / 2, np.arange(len(x)), x).astype(np.int16)
     silence = np.zeros(16000 * 7, dtype=np.int16)
+    lead = np.zeros(int(16000 * lead_s), dtype=np.int16)
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(16000)
-        w.writeframes(np.concatenate([silence, up, silence, silence]).tobytes())
+        w.writeframes(np.concatenate([lead, up, silence, silence]).tobytes())
     return path
+
+
+def _fake_mic(chromium: str, wav: Path) -> dict:
+    return {"executable_path": chromium, "args": [
+        "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"]}
 
 
 def _dead_lead(outbox) -> None:
@@ -64,9 +71,7 @@ async def test_console_in_a_real_browser(voice_stack, caller_voice: Callable[[st
                            parts=AppParts(asr_gateway=False, tts_gateway=False))
     async with AgentServer(app) as server, async_playwright() as pw:
         base = server.url("", "http")
-        browser = await pw.chromium.launch(executable_path=chromium_path, args=[
-            "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-audio-capture={wav}", "--autoplay-policy=no-user-gesture-required"])
+        browser = await pw.chromium.launch(**_fake_mic(chromium_path, wav))
         try:
             context = await browser.new_context(viewport={"width": 1280, "height": 900})
             page = await context.new_page()
@@ -150,3 +155,37 @@ async def _leads(page, base: str, shots: Path, outbox) -> None:
                                  " === 'Доставлен'", timeout=30_000)
     await page.screenshot(path=str(shots / "leads-retried.png"), full_page=True)
     assert outbox.get(DEAD_ID).state is LeadState.DELIVERED  # the page said so; the outbox agrees
+
+
+async def test_browser_phone_barge_in(voice_stack, caller_voice: Callable[[str], bytes], chromium_path: str,
+                                      console_login: tuple[str, str], tmp_path: Path) -> None:
+    """The caller talks over the greeting: the server says ``clear``, the page drops the queued
+    agent audio, and the call's report counts the barge-in."""
+    from playwright.async_api import async_playwright
+
+    from salesagent.demo.runner import AgentServer
+
+    wav = _caller_wav(tmp_path / "over.wav", caller_voice(ANSWER), lead_s=1.5)
+    app = create_voice_app(voice_stack, telephony=TelephonySettings(enable_audiosocket=False),
+                           parts=AppParts(asr_gateway=False, tts_gateway=False, lead_worker=False))
+    async with AgentServer(app) as server, async_playwright() as pw:
+        base = server.url("", "http")
+        browser = await pw.chromium.launch(**_fake_mic(chromium_path, wav))
+        try:
+            page = await (await browser.new_context()).new_page()
+            await _login(page, base, *console_login, voice_stack.settings.data_dir / "console-screenshots")
+            await page.goto(f"{base}/console/phone")
+            await page.click("#call")
+            await page.wait_for_function("+(document.body.dataset.clears || 0) >= 1", timeout=30_000)
+            await page.wait_for_selector("#phone-transcript li.caller", timeout=30_000)
+            call_id = await page.evaluate("document.body.dataset.call")
+            await page.click("#hangup")
+            for _ in range(60):
+                report = voice_stack.records.load_report(call_id)
+                if report is not None:
+                    break
+                await page.wait_for_timeout(250)
+        finally:
+            await browser.close()
+    assert report is not None and report["barge_ins"] >= 1
+    assert any(e["role"] == "agent" and e["interrupted"] for e in report["transcript"])

@@ -57,7 +57,7 @@
     ws.onmessage = (e) => {
       if (typeof e.data !== "string") { play(e.data); return; }
       const m = JSON.parse(e.data);
-      if (m.event === "clear") clear();
+      if (m.event === "clear") { clear(); document.body.dataset.clears = +(document.body.dataset.clears || 0) + 1; }
       else if (m.event === "call") { document.body.dataset.call = m.call_id; follow(m.call_id); }
     };
     ws.onclose = () => { status.textContent = "звонок завершён"; hangup(false); };
