@@ -131,3 +131,18 @@ def test_calls_list_is_fast_with_10000_calls(tmp_path: Path, server: ThreadedSer
         assert newest[0]["call_id"] == "call-09999" and newest[0]["caller_masked"].endswith("99-99")
     print(f"\n10,000 calls: backfill {backfill_s:.2f} s, then pages {', '.join(f'{t * 1000:.0f} ms' for t in timings)}")
     assert max(timings) < 1.0, timings
+
+
+def test_add_user_prints_a_hash_that_logs_in() -> None:
+    from typer.testing import CliRunner
+
+    from salesagent.cli.main import app
+    from salesagent.console.auth import parse_users
+
+    result = CliRunner().invoke(app, ["console", "add-user", "registrar"],
+                                env={"SALESAGENT_CONSOLE_PASSWORD": "long-enough-1"})
+    assert result.exit_code == 0, result.output
+    users = parse_users(result.output.strip())
+    assert verify_password("long-enough-1", users["registrar"])
+    short = CliRunner().invoke(app, ["console", "add-user", "x"], env={"SALESAGENT_CONSOLE_PASSWORD": "short"})
+    assert short.exit_code != 0

@@ -28,6 +28,9 @@ def _mount_optional() -> None:
     from salesagent.cli.leads import app as leads_app
 
     app.add_typer(leads_app, name="leads", help="Leads: list, retry, export, delivery worker.")
+    from salesagent.cli.console import app as console_app
+
+    app.add_typer(console_app, name="console", help="The web console: staff logins.")
     from salesagent.transport.sip.cli import app as sip_app
 
     app.add_typer(sip_app, name="sip", help="SIP edge: answer SIP calls and bridge them to the agent.")

@@ -1,7 +1,7 @@
 """Console settings (env prefix ``SALESAGENT_CONSOLE_``).
 
-Staff logins come from configuration only, as scrypt hashes (``python -m salesagent.console.users
-hash``), never from a default password in the code: a console that nobody configured has no users,
+Staff logins come from configuration only, as scrypt hashes (``salesagent console add-user
+NAME``), never from a default password in the code: a console that nobody configured has no users,
 so nobody can log in to it, which is safer than a known password on a clinic's call recordings.
 """
 
