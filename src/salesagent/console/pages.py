@@ -65,7 +65,8 @@ async def home(user: PageUser) -> Response:
 async def calls_page(request: Request, user: PageUser, day: Day = None, status: Word = None, study: Word = None,
                      page: Annotated[int, Query(ge=1, le=100000)] = 1) -> Response:
     data = await _calls(request, day, status, study, page)
-    return _render(request, "calls.html", user, **data, choices=console_of(request).index.choices())
+    return _render(request, "calls.html", user, **data, choices=console_of(request).index.choices(),
+                   status_ru=views.STATUS_RU)
 
 
 @pages_router.get("/api/calls")

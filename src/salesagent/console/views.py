@@ -18,6 +18,8 @@ def mask_phone(number: str | None) -> str:
     if not number:
         return "—"
     digits = re.sub(r"\D", "", number)
+    if not digits:  # the browser phone: the staff login that called, not a caller's number
+        return number
     if len(digits) < 5:
         return "***"
     return f"+{digits[0]} *** ***-{digits[-4:-2]}-{digits[-2:]}"
