@@ -43,7 +43,7 @@ class SynthesizeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, description="Russian text; digits, dates, prices are read as words.")
     voice: str | None = Field(default=None, description="A voice of the engine (GET /ready lists them).")
-    sample_rate: int | None = Field(
+    sample_rate: Literal[8000, 16000, 22050] | None = Field(  # OUTPUT_RATES, as an enum in the OpenAPI
         default=None, description=f"One of {', '.join(map(str, OUTPUT_RATES))}; default: the gateway's."
     )
     format: Literal["wav", "pcm"] = Field(default="wav", description="Streaming WAV, or raw PCM16 mono.")
