@@ -77,7 +77,7 @@ def api_user(request: Request) -> str:
     return user
 
 
-auth_router = APIRouter(prefix="/console")
+auth_router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 @auth_router.get("/login", response_class=HTMLResponse)

@@ -19,7 +19,7 @@ from salesagent.console import views
 from salesagent.console.app import api_user, console_of, page_user, templates
 from salesagent.console.numbers import numbers
 
-pages_router = APIRouter(prefix="/console")
+pages_router = APIRouter(prefix="/console", include_in_schema=False)  # staff pages, not the public API
 PageUser = Annotated[str, Depends(page_user)]
 ApiUser = Annotated[str, Depends(api_user)]
 Day = Annotated[str | None, Query(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
@@ -55,8 +55,8 @@ def _report(request: Request, call_id: str) -> tuple[dict[str, Any], dict[str, A
         raise HTTPException(404, f"the report of {call_id!r} is gone (retention?)") from exc
 
 
-@pages_router.get("", include_in_schema=False)
-@pages_router.get("/", include_in_schema=False)
+@pages_router.get("")
+@pages_router.get("/")
 async def home(user: PageUser) -> Response:
     return RedirectResponse("/console/calls", status_code=303)
 

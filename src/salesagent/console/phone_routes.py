@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from salesagent.console.app import console_of, page_user, templates
 from salesagent.console.auth import COOKIE
 
-phone_router = APIRouter(prefix="/console")
+phone_router = APIRouter(prefix="/console", include_in_schema=False)
 
 
 @phone_router.get("/phone", response_class=HTMLResponse)
