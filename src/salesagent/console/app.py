@@ -1,4 +1,4 @@
-"""Mounting the console into a FastAPI app, its login, and the guard every console route goes through.
+"""Mounting the console into a FastAPI app, and its login.
 
 Pages that need a login redirect to ``/console/login``; the JSON API and WebSockets answer 401 /
 close 1008 instead, so a script gets a clear status rather than a login form.
@@ -6,7 +6,6 @@ close 1008 instead, so a script gets a clear status rather than a login form.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
@@ -14,67 +13,16 @@ from urllib.parse import parse_qs, quote
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
-from fastapi.templating import Jinja2Templates
 
 from salesagent.console.auth import COOKIE, Sessions, parse_users, verify_password
 from salesagent.console.config import ConsoleSettings
+from salesagent.console.context import HERE, Console, LoginRequired, console_of, templates
 from salesagent.console.index import CallIndex
 from salesagent.console.live import LiveHub
+from salesagent.console.pages import pages_router
+from salesagent.console.phone_routes import phone_router
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=str(HERE / "templates"))
 _DUMMY_HASH = "scrypt$00$00"  # compared against when the user is unknown, so timing tells nothing
-
-
-@dataclass
-class Console:
-    """What the console's routes share; lives on ``app.state.console``."""
-
-    settings: ConsoleSettings
-    index: CallIndex
-    hub: LiveHub
-    outbox: Any  # notify.Outbox or None
-    phone: Any  # transport.browser.BrowserPhone or None
-    app: Any = None
-    users: dict[str, str] = field(default_factory=dict)
-    sessions: Sessions | None = None
-
-    def wake_worker(self) -> None:
-        worker = getattr(self.app.state, "lead_worker", None) if self.app is not None else None
-        if worker is not None:
-            worker.wake()
-
-
-def console_of(request: Any) -> Console:
-    return request.app.state.console
-
-
-def current_user(request: Request) -> str | None:
-    console = console_of(request)
-    return console.sessions.user(request.cookies.get(COOKIE)) if console.sessions else None
-
-
-class LoginRequired(Exception):
-    """Raised by :func:`page_user`; answered with a redirect to the login page."""
-
-    def __init__(self, next_url: str) -> None:
-        self.next_url = next_url
-
-
-def page_user(request: Request) -> str:
-    """Dependency of the HTML pages: the logged-in user, or a redirect to the login page."""
-    user = current_user(request)
-    if user is None:
-        raise LoginRequired(request.url.path)
-    return user
-
-
-def api_user(request: Request) -> str:
-    """Dependency of the JSON API: the logged-in user, or 401."""
-    user = current_user(request)
-    if user is None:
-        raise HTTPException(401, "login required (POST /console/login)")
-    return user
 
 
 auth_router = APIRouter(prefix="/console", include_in_schema=False)
@@ -119,8 +67,6 @@ def _safe_next(url: str) -> str:
 def mount_console(app: FastAPI, *, calls_root: Path, db_path: Path, outbox: Any = None, handler: Any = None,
                   hub: LiveHub | None = None, settings: ConsoleSettings | None = None) -> Console:
     """Add ``/console`` to ``app``. ``handler`` (the VoiceAgent) answers the browser phone."""
-    from salesagent.console.pages import pages_router
-    from salesagent.console.phone_routes import phone_router
     from salesagent.transport.browser import BrowserPhone
 
     settings = settings or ConsoleSettings()

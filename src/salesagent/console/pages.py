@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from salesagent.console import views
-from salesagent.console.app import api_user, console_of, page_user, templates
+from salesagent.console.context import api_user, console_of, page_user, templates
 from salesagent.console.numbers import numbers
 
 pages_router = APIRouter(prefix="/console", include_in_schema=False)  # staff pages, not the public API

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 
-from salesagent.console.app import console_of, page_user, templates
 from salesagent.console.auth import COOKIE
+from salesagent.console.context import console_of, page_user, templates
 
 phone_router = APIRouter(prefix="/console", include_in_schema=False)
 
