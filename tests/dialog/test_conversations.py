@@ -314,3 +314,19 @@ def test_dates_and_times_relative_to_now(caller, utterance, expected) -> None:
     call.say(utterance)
     final = call.answer_until_done(COOPERATIVE)
     assert final["slots"]["appointment_datetime"] == expected
+
+
+@pytest.mark.parametrize("answer", ["тогда давайте ближайшее свободное время", "ну на ближайшее окно",
+                                    "давайте ближайшие свободные время"])
+def test_the_nearest_free_time_is_the_first_offered(caller, answer) -> None:
+    """A caller whose time is taken asks for "the nearest free one": the first time offered."""
+    taker, call = caller(f"near-a-{len(answer)}"), caller(f"near-b-{len(answer)}")
+    for c in (taker, call):
+        c.start()
+        c.say("я Ольга хочу на мрт колена в пятницу в два часа дня")
+        _book_to_confirm(c, COOPERATIVE)
+    taker.say("да")
+    call.say("да")
+    final = call.answer_until_done({**COOPERATIVE, "OFFER_APPOINTMENT_TIMES": answer})
+    assert final["slots"]["status"] == "booked", final["slots"]
+    assert final["slots"]["appointment_datetime"] != taker.last["slots"]["appointment_datetime"]

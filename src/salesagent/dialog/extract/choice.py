@@ -45,6 +45,8 @@ def extract_choice(utt: Utterance) -> Choice | None:
             return Choice(LAST, frozenset({i}), True)
         if toks[i] in _EARLIER:
             return Choice(0, frozenset({i}), True)
+        if toks[i].startswith("ближайш"):  # "давайте ближайшее свободное": the times are offered in order
+            return Choice(0, frozenset({i}), False)
         ordinal = ORDINALS.get(lem) or _NEUTER_ORDINALS.get(toks[i])
         named = utt.lemma_at(i + 1) in _OFFER_NOUNS  # "на первое время", "во второй вариант"
         if ordinal is not None and ordinal <= 5 and (named or utt.token_at(i - 1) not in ("в", "во", "на", "к")):
