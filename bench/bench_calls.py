@@ -128,21 +128,29 @@ async def main(levels: list[int], persona_name: str, max_call_s: float, configs:
             for n in levels:
                 row = await _level(stack, persona, n, cache, max_call_s)
                 rows.append({"config": config, **row})
-                print(f"  {config}: {n} calls done in {row['wall_s']:.0f} s", file=sys.stderr, flush=True)
+                print(f"  {config}: {n} calls done in {row['wall_s']:.0f} s: {_row(rows[-1])}", file=sys.stderr,
+                      flush=True)
         finally:
             stack.close()
     _print_table(rows)
 
 
+STAGE_NAMES = ("endpointing", "asr", "dialog", "tts_first_chunk")
+
+
+def _row(r: dict) -> str:
+    return (f"| {r['config']} | {r['calls']} | {r['booked']} | {r['turns']} | {r['p50']:.0f} | {r['p95']:.0f} | "
+            + " | ".join(f"{r['stages'].get(s, float('nan')):.0f}" for s in STAGE_NAMES)
+            + f" | {r['cpu_per_call_s']:.1f} | {r['rss_per_call_mb']:.1f} |")
+
+
 def _print_table(rows: list[dict]) -> None:
-    stage_names = ("endpointing", "asr", "dialog", "tts_first_chunk")
+    stage_names = STAGE_NAMES
     print("| config | calls | booked | turns | v2v p50 ms | v2v p95 ms | "
           + " | ".join(stage_names) + " | CPU s/call | RSS MB/call |")
     print("|---|" + "---:|" * (9 + len(stage_names) - 3))
     for r in sorted(rows, key=lambda r: (r["calls"], r["config"] != "old")):
-        print(f"| {r['config']} | {r['calls']} | {r['booked']} | {r['turns']} | {r['p50']:.0f} | {r['p95']:.0f} | "
-              + " | ".join(f"{r['stages'].get(s, float('nan')):.0f}" for s in stage_names)
-              + f" | {r['cpu_per_call_s']:.1f} | {r['rss_per_call_mb']:.1f} |")
+        print(_row(r))
     print("(stage columns: mean ms per turn; v2v = end of caller speech -> first agent audio frame sent)")
 
 
