@@ -7,27 +7,12 @@ booked twice. The same code, larger, is bench/bench_cluster.py.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from bench.bench_cluster import print_report, run
 
 
-@pytest.fixture
-def own_environment():
-    """The bench points this process at the cluster's Redis, outbox and webhook through
-    os.environ: give every later test the environment it had."""
-    from salesagent.config import get_settings
-
-    saved = dict(os.environ)
-    yield
-    os.environ.clear()
-    os.environ.update(saved)
-    get_settings.cache_clear()
-
-
 @pytest.mark.timeout(420)
-async def test_two_workers_one_killed_no_lead_lost_or_duplicated(capsys, own_environment) -> None:
+async def test_two_workers_one_killed_no_lead_lost_or_duplicated(capsys) -> None:
     s = await run(workers=2, calls=3, kill_one=True, wait_leads_s=120)
     with capsys.disabled():
         print()
