@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from tests.speech.conftest import caller_audio, quiet  # noqa: F401  (the speech fixtures)
 
 
 @pytest.fixture(autouse=True)
