@@ -16,6 +16,8 @@ from salesagent.dialog.extract.vocab import PhraseMatcher
 @pytest.mark.parametrize("text, digits", [
     ("сто двадцать", "120"), ("ста двадцати", "120"), ("около восьмидесяти", "около 80"), ("под сто", "под 100"),
     ("шестьдесят два года", "62 года"),
+    # as Whisper writes them, without the soft sign
+    ("сорок пять шестдесят семь", "45 67"), ("пятсот рублей", "500 рублей"), ("Восемдесят кило", "80 кило"),
 ])
 def test_words_to_digits(text, digits):
     assert words_to_digits(text) == digits

@@ -9,6 +9,7 @@ Ordinals (dates and "в половине одиннадцатого") and the ap
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -52,6 +53,10 @@ def warm_up() -> None:
     words_to_digits("восемь девятьсот шестнадцать сто двадцать три сорок пять шестьдесят семь")
 
 
+# Whisper writes numerals as heard, often without the soft sign: "шестдесят", "пятсот".
+_SOFT_SIGN_DROPPED = re.compile(r"\b(пят|шест|сем|восем|девят)(десят|сот)\b", re.IGNORECASE)
+
+
 def words_to_digits(text: str) -> str:
     """"вешу под сто" -> "вешу под 100"; "восемь девятьсот шестнадцать ..." -> "8 916 ...".
 
@@ -61,6 +66,7 @@ def words_to_digits(text: str) -> str:
     if not text:
         return text
     convert = _load()
+    text = _SOFT_SIGN_DROPPED.sub(r"\1ь\2", text)
     try:
         result = convert(text, lang="ru")
     except Exception as exc:  # third-party parser: any failure must not cost the turn
