@@ -150,32 +150,28 @@ def create_app(
 
     @app.websocket("/ws/transcribe")
     async def transcribe(ws: WebSocket) -> None:
-        await ws.accept()
-        if state.scheduler is None:
-            await ws.send_json({"type": "error", "message": state.load_error or "ASR model is still loading"})
-            await ws.close(code=1013)
-            return
-        state.connections += 1
-        try:
-            await _serve_stream(ws, state)
-        finally:
-            state.connections -= 1
+        await _serve_when_loaded(ws, state, lambda: _serve_stream(ws, state))
 
     @app.websocket("/ws/decode")
     async def decode(ws: WebSocket) -> None:
         """Whole clips with a per-request prompt (services/asr_decode.py): remote agent workers."""
-        await ws.accept()
-        if state.scheduler is None:
-            await ws.send_json({"type": "error", "message": state.load_error or "ASR model is still loading"})
-            await ws.close(code=1013)
-            return
-        state.connections += 1
-        try:
-            await serve_decode(ws, state.scheduler)
-        finally:
-            state.connections -= 1
+        await _serve_when_loaded(ws, state, lambda: serve_decode(ws, state.scheduler))
 
     return app
+
+
+async def _serve_when_loaded(ws: WebSocket, state: GatewayState, serve) -> None:
+    """Accept, refuse with 1013 while the model loads, count the connection while ``serve()`` runs."""
+    await ws.accept()
+    if state.scheduler is None:
+        await ws.send_json({"type": "error", "message": state.load_error or "ASR model is still loading"})
+        await ws.close(code=1013)
+        return
+    state.connections += 1
+    try:
+        await serve()
+    finally:
+        state.connections -= 1
 
 
 async def _load(state: GatewayState) -> None:
