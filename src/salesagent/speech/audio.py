@@ -72,8 +72,12 @@ class StreamResampler:
     A no-op at 16 kHz. soxr holds back a few ms of output (its filter delay), returned by flush.
     """
 
-    def __init__(self, from_rate: int, to_rate: int = TARGET_RATE, quality: str = "LQ") -> None:
-        if isinstance(from_rate, bool) or not isinstance(from_rate, int) or from_rate <= 0:
+    def __init__(self, from_rate: int, to_rate: int = TARGET_RATE, quality: str = "LQ", *,
+                 any_rate: bool = False) -> None:
+        """``from_rate`` is a phone line's rate (8 or 16 kHz) unless ``any_rate`` (a synthesiser's)."""
+        if not any_rate:
+            check_rate(from_rate)
+        elif isinstance(from_rate, bool) or not isinstance(from_rate, int) or from_rate <= 0:
             raise AudioFormatError(f"sample_rate must be a positive integer, got {from_rate!r}")
         self.from_rate = from_rate
         self.to_rate = to_rate

@@ -110,7 +110,7 @@ class SpeechSynthesizer:
             emit(self.sentence_audio(sentence, rate, voice))
             return
         started = time.perf_counter()
-        resampler = StreamResampler(self.engine.sample_rate, rate, quality="HQ")
+        resampler = StreamResampler(self.engine.sample_rate, rate, quality="HQ", any_rate=True)
         parts: list[bytes] = []
         native_bytes = 0
 
