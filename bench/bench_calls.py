@@ -73,7 +73,7 @@ def build_stack(config: str):
     from salesagent.speech.tts import build_synthesizer
     from salesagent.speech.tts_config import TtsSettings
 
-    asr = AsrSettings(encoder_windows_s=(), timestamps=True, temperatures=(0.0, 0.2, 0.4),
+    asr = AsrSettings(encoder_windows_s=(), timestamps=True, temperatures=(0.0, 0.2, 0.4), workers=1,
                       speculative_silence_ms=0, max_tokens_per_s=100.0)
     tts = build_synthesizer(TtsSettings(engine="festival", voice=None))
     stack = VoiceStack.build(asr=asr, tts=tts, voice=VoiceSettings(answer_endpoints_ms={}))

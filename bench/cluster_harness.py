@@ -112,7 +112,7 @@ class Cluster:
 
     def env(self, **extra: str) -> dict[str, str]:
         env = {**os.environ, "SALESAGENT_SESSION_STORE": "redis", "SALESAGENT_REDIS_PREFIX": self.prefix,
-               "SALESAGENT_SESSION_TTL_S": "40", "SALESAGENT_NOW": "2026-11-25T11:00:00+03:00",
+               "SALESAGENT_SESSION_TTL_S": "40", "SALESAGENT_SESSION_SWEEP_INTERVAL_S": "3", "SALESAGENT_NOW": "2026-11-25T11:00:00+03:00",
                "SALESAGENT_NOTIFY_OUTBOX_BACKEND": "postgres",
                "SALESAGENT_NOTIFY_POSTGRES_DSN": "postgresql://127.0.0.1:5432/test",
                "SALESAGENT_NOTIFY_POSTGRES_TABLE": f"leads_{self.prefix}", "SALESAGENT_NOTIFY_SINK": "webhook",
@@ -135,7 +135,7 @@ class Cluster:
             subprocess.run(["bash", f"scripts/{script}"], cwd=ROOT, check=True, capture_output=True)
         asr_port = free_port()
         asr = self._spawn("asr", [PY, "-m", "salesagent.cli.speech_asr", "--port", str(asr_port)], asr_port,
-                          self.env(SALESAGENT_ASR_WORKERS="1"))
+                          self.env())
         await wait_ready(asr)
         for i in range(self.workers):
             port = free_port()

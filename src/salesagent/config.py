@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     )
     redis_prefix: str = Field(default="salesagent", pattern=r"^[A-Za-z0-9_.:-]{1,64}$", description="Key prefix")
     session_ttl_s: int = Field(default=3600, ge=10, description="Idle sessions expire after this.")
+    session_sweep_interval_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="How often a process looks for expired sessions and hands their leads over.",
+    )
     log_level: str = "INFO"
     log_pii: bool = Field(default=False, description="Write phone numbers and names unmasked in logs.")
     api_token: str | None = Field(

@@ -149,7 +149,8 @@ def serve_dialog(
     settings = _settings_and_logging(log_level)
     service = _service(settings)
     exit_if_insecure_bind(host)
-    uvicorn.run(create_app(service), host=host, port=port, log_config=None)
+    app = create_app(service, sweep_interval_s=settings.session_sweep_interval_s)
+    uvicorn.run(app, host=host, port=port, log_config=None)
 
 
 _mount_optional()

@@ -33,7 +33,7 @@ class Provenance(BaseModel):
 
     turn: int = Field(ge=0)
     utterance: str
-    source: Literal["rules", "llm", "engine", "profile"] = "rules"
+    source: Literal["rules", "llm", "engine", "profile", "caller_line"] = "rules"
 
 
 class DialogSlots(BaseModel):

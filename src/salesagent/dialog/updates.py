@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 from salesagent.clinic.schedule import is_bookable, unavailable_reason
+from salesagent.dialog.caller_line import matches_line
 from salesagent.dialog.context import TurnContext
 from salesagent.dialog.extract.base import DateRequest, Intent
 from salesagent.dialog.slots import CallStatus
@@ -65,12 +66,12 @@ def answer_faq(ctx: TurnContext) -> None:
             ctx.answered_faq = True
 
 
-def _set(ctx: TurnContext, name: str, value) -> None:
+def _set(ctx: TurnContext, name: str, value, source: str | None = None) -> None:
     slots = ctx.session.slots
     old = getattr(slots, name)
     if old == value:
         return
-    slots.fill(name, value, ctx.provenance())
+    slots.fill(name, value, ctx.provenance(source))
     ctx.changed = True
     if old not in (None, []):
         ctx.events.append({"event": "correction", "slot": name})
@@ -83,13 +84,8 @@ def apply_slots(ctx: TurnContext) -> None:
         _set(ctx, "client_name", ext.client_name)
     if ext.visited_doctor is not None and slots.visited_doctor is None:
         _set(ctx, "visited_doctor", ext.visited_doctor)
-    if ext.phone:
-        _set(ctx, "phone", ext.phone)
-        prog.phone_partial = None
-    elif ext.phone_partial and slots.phone is None:
-        # kept for the next turn; the question is re-asked in its next wording (the voice path
-        # relies on a changed prompt), and the re-ask limit still bounds a dictation that never ends
-        prog.phone_partial = ext.phone_partial
+    if ext.phone or (ext.phone_partial and slots.phone is None):
+        _apply_phone(ctx, ext.phone, ext.phone_partial)
     elif ext.phone_tail and slots.phone:
         tail = ext.phone_tail[-10:]
         _set(ctx, "phone", slots.phone[: len(slots.phone) - len(tail)] + tail)
@@ -116,6 +112,25 @@ def apply_slots(ctx: TurnContext) -> None:
     if ext.date is not None:
         _apply_date(ctx, ext.date)
     del prog  # progress is updated by the helpers above
+
+
+def _apply_phone(ctx: TurnContext, phone: str | None, partial: str | None) -> None:
+    """A dictated number, or the caller's line when what was heard is a mishearing of it
+    (dialog.caller_line); the digits of an unfinished dictation are kept for the next turn."""
+    prog, slots = ctx.session.progress, ctx.session.slots
+    line = matches_line(phone or partial or "", ctx.session.caller_id, slots.phone)
+    if line is not None:
+        if line != phone:
+            ctx.events.append({"event": "phone_from_caller_line", "heard_digits": len(phone or partial or "")})
+        _set(ctx, "phone", line, source="caller_line" if line != phone else None)
+        prog.phone_partial = None
+    elif phone:
+        _set(ctx, "phone", phone)
+        prog.phone_partial = None
+    else:
+        # kept for the next turn; the question is re-asked in its next wording (the voice path
+        # relies on a changed prompt), and the re-ask limit still bounds a dictation that never ends
+        prog.phone_partial = partial
 
 
 def _apply_study_words(ctx: TurnContext) -> None:

@@ -240,7 +240,7 @@ def create_voice_app(
     if parts.dialog_api:
         from salesagent.services.dialog_api import create_app as dialog_app
 
-        sub = dialog_app(stack.dialog)
+        sub = dialog_app(stack.dialog, sweep_interval_s=stack.settings.session_sweep_interval_s)
         sub_apps.append(sub)
         app.mount("/", sub)  # last: the dialog API's paths (/dialog, /session/..., /health, /ready)
     return app
