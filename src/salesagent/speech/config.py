@@ -9,7 +9,6 @@ Prefixes: ``SALESAGENT_VAD_`` (:class:`VadSettings`), ``SALESAGENT_ASR_`` (:clas
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Literal
 
@@ -78,15 +77,13 @@ class AsrSettings(BaseSettings):
     compute_type: str = Field(
         default="", description="CTranslate2 compute type; empty: int8 on CPU, int8_float16 on CUDA."
     )
-    cpu_threads: int = Field(
-        default=0, ge=0, description="Threads per decode; 0: the CPU's cores shared out among the workers."
-    )
+    cpu_threads: int = Field(default=0, ge=0, description="Threads per decode; 0: CTranslate2's default.")
     workers: int = Field(
         default=2, ge=1, le=16,
-        description="Decodes run at once on the ONE shared model (calls share them). Two on two cores, one "
-        "thread each: a second decode no longer waits behind the first (bench/bench_calls.py, 6 calls: "
-        "voice-to-voice p95 1.97 s vs 2.6-2.8 s with one worker of two threads); one decode alone is "
-        "barely slower on one thread (0.63 vs 0.53 s).",
+        description="Decodes run at once on the ONE shared model (calls share them). Two on two cores: a "
+        "caller's final no longer waits behind another call's decode, and a decode alone still has both "
+        "cores (6 simulated calls: voice-to-voice p50 806 / p95 1883 ms vs 1050-1099 / 2548-2794 with one "
+        "worker; two workers of one thread each: 975 / 1969).",
     )
     beam_size: int = Field(default=5, ge=1, le=10)
     temperatures: tuple[float, ...] = Field(
@@ -160,13 +157,6 @@ class AsrSettings(BaseSettings):
     @property
     def effective_compute_type(self) -> str:
         return self.compute_type or ("int8_float16" if self.device == "cuda" else "int8")
-
-    @property
-    def effective_cpu_threads(self) -> int:
-        """Threads per decode: set, or the cores shared out so the workers never oversubscribe them."""
-        if self.cpu_threads or self.device != "cpu":
-            return self.cpu_threads
-        return max(1, (os.cpu_count() or 1) // self.workers)
 
     @property
     def effective_partial_interval_ms(self) -> int:

@@ -113,7 +113,7 @@ class FasterWhisperEngine:
             device=self.settings.device,
             device_index=self.settings.device_index,
             compute_type=self.settings.effective_compute_type,
-            cpu_threads=self.settings.effective_cpu_threads,
+            cpu_threads=self.settings.cpu_threads,
             num_workers=self.settings.workers,
             local_files_only=True,
         )
