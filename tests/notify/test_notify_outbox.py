@@ -117,3 +117,37 @@ def test_concurrent_enqueues_from_many_threads_keep_one_entry_per_call(settings)
     assert results.count(True) == 50
     assert len(outbox.list()) == 50
     outbox.close()
+
+
+def test_workers_starting_at_once_share_one_new_postgres_table():
+    """Agent workers of a cluster start together and each opens the outbox: a bare CREATE TABLE IF
+    NOT EXISTS raced there (one worker died on pg_type's unique index, bench/bench_cluster.py)."""
+    _postgres_or_skip()
+    import psycopg
+
+    failures: list[BaseException] = []
+    for _ in range(5):  # the race needs the creators to overlap: a few fresh tables make it likely
+        table = f"leads_race_{uuid.uuid4().hex[:10]}"
+        settings = NotifySettings(outbox_backend="postgres", postgres_dsn=PG_DSN, postgres_table=table)
+        barrier = threading.Barrier(6)
+        opened = []
+
+        def open_one(settings=settings, barrier=barrier, opened=opened) -> None:
+            barrier.wait()
+            try:
+                opened.append(open_outbox(settings, tz=MSK))
+            except BaseException as exc:
+                failures.append(exc)
+
+        threads = [threading.Thread(target=open_one) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        if opened:
+            assert opened[0].enqueue(make_lead(1)) is True
+        for outbox in opened:
+            outbox.close()
+        with psycopg.connect(PG_DSN) as db:
+            db.execute(f"DROP TABLE IF EXISTS {table}")
+    assert not failures, failures[:1]

@@ -52,25 +52,30 @@ class PostgresOutbox:
         self.t = table
         self._lock = threading.Lock()
         self._db: psycopg.Connection | None = None
-        self._run(
-            lambda c: c.execute(
-                f"""CREATE TABLE IF NOT EXISTS {self.t} (
-                    seq BIGSERIAL PRIMARY KEY,
-                    call_id TEXT NOT NULL UNIQUE,
-                    lead JSONB NOT NULL,
-                    row JSONB NOT NULL,
-                    state TEXT NOT NULL DEFAULT 'pending',
-                    attempts INTEGER NOT NULL DEFAULT 0,
-                    attempt_base INTEGER NOT NULL DEFAULT 0,
-                    next_attempt_at DOUBLE PRECISION NOT NULL,
-                    lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
-                    lease_owner TEXT,
-                    last_error TEXT,
-                    created_at DOUBLE PRECISION NOT NULL,
-                    delivered_at DOUBLE PRECISION
-                );
-                CREATE INDEX IF NOT EXISTS {self.t}_due ON {self.t} (state, next_attempt_at)"""
-            )
+        self._run(self._create_schema)
+
+    def _create_schema(self, c: psycopg.Cursor) -> None:
+        """Idempotent, and safe when several workers start at once: CREATE TABLE IF NOT EXISTS
+        alone races (two see no table, one fails on pg_type's unique index), so the creators take
+        a transaction-scoped advisory lock on the table's name first."""
+        c.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"salesagent-outbox:{self.t}",))
+        c.execute(
+            f"""CREATE TABLE IF NOT EXISTS {self.t} (
+                seq BIGSERIAL PRIMARY KEY,
+                call_id TEXT NOT NULL UNIQUE,
+                lead JSONB NOT NULL,
+                row JSONB NOT NULL,
+                state TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0,
+                attempt_base INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at DOUBLE PRECISION NOT NULL,
+                lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+                lease_owner TEXT,
+                last_error TEXT,
+                created_at DOUBLE PRECISION NOT NULL,
+                delivered_at DOUBLE PRECISION
+            );
+            CREATE INDEX IF NOT EXISTS {self.t}_due ON {self.t} (state, next_attempt_at)"""
         )
 
     def _connect(self) -> psycopg.Connection:
