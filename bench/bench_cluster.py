@@ -49,8 +49,9 @@ async def _calls(cluster: Cluster, n: int, kill_one: bool, persona_name: str) ->
     voice = voice_for(persona, cluster.tmp / "voice")
     await voice.prerender(persona.all_lines())
     url = f"ws://127.0.0.1:{cluster.lb_port}/audiofork"
+    # retry_s: a caller not answered says the line again after the agent's "Вы меня слышите?" (8 s)
     callers = [SimulatedCaller(persona, voice, dialog, url, f"cl-{cluster.prefix}-{i}", max_call_s=240,
-                               retry_s=30) for i in range(n)]
+                               retry_s=12) for i in range(n)]
     events: dict = {}
 
     async def chaos() -> None:

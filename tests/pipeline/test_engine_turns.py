@@ -99,6 +99,32 @@ async def test_a_backchannel_resumes_where_it_paused_without_replaying() -> None
     await line.hang_up()
 
 
+async def test_a_quick_yes_over_the_end_of_the_question_is_an_answer() -> None:
+    """A caller who says "Да." over "... Верно?" (shorter than backchannel_max_ms) answers: the
+    agent resumes at once on the length, then the transcript makes it a turn. Judged by length
+    alone it was lost, and the agent asked "Вы меня слышите?" (bench/bench_cluster.py)."""
+    line = Line(FakeDialog([LONG, "Записала. Всего доброго!"]), silence_prompt_s=30.0)
+    await line.wait(1.0)
+    await line.say("Да.", speak_s=0.35, asr_s=0.4)
+    await line.finished(30)
+    assert line.dialog.heard == ["", "Да."]
+    assert line.dialog.ended == [CallStatus.BOOKED]
+    assert not [t for t in line.transcript if t.role == "agent" and t.kind == "silence_prompt"]
+
+
+async def test_a_short_stretch_that_decodes_to_no_words_stays_a_backchannel() -> None:
+    line = Line(FakeDialog([LONG, "Хорошо. До свидания!"]))
+    await line.wait(0.8)
+    start = line.asr.start_speech()
+    await line.wait(0.3)
+    s, e = line.asr.end_speech()
+    line.loop.call_later(0.4, line.asr.discard, s, e)
+    await line.wait(4.0)
+    assert start > 0
+    assert line.dialog.heard == [""]
+    await line.hang_up()
+
+
 async def test_a_reply_being_prepared_when_the_caller_goes_on_is_never_spoken() -> None:
     dialog = FakeDialog([GREETING, "Ответ на первое.", "Записала вас на МРТ. До свидания!"], delay_s=1.0)
     line = Line(dialog)

@@ -12,6 +12,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_BACKCHANNELS = (
     "угу", "ага", "да-да", "да да", "так", "понятно", "ясно", "хорошо", "ну", "мм", "м-м", "угу-угу", "ага-ага",
 )
+# A stretch too short to be more than a backchannel is still an answer when its transcript holds
+# one of these: "Да." / "Нет." over the end of "... Верно?". Only these: Whisper base writes a
+# festival "Угу." as "Собро.", so any other words would turn a backchannel into a turn.
+DEFAULT_SHORT_ANSWERS = ("да", "нет", "верно", "неверно", "конечно", "подходит", "согласна", "согласен")
 
 #: Answers dictated in groups with pauses between them get a longer endpoint; yes/no a shorter one.
 DEFAULT_ANSWER_ENDPOINTS_MS = {
@@ -43,6 +47,11 @@ class VoiceSettings(BaseSettings):
     backchannel_words: str = Field(
         default=",".join(DEFAULT_BACKCHANNELS),
         description="Comma-separated: utterances made only of these words do not interrupt the agent.",
+    )
+    short_answer_words: str = Field(
+        default=",".join(DEFAULT_SHORT_ANSWERS),
+        description="Comma-separated: a stretch shorter than backchannel_max_ms whose transcript has one of these "
+        "words is a turn (a quick \"Да.\" over the question), not a backchannel.",
     )
     resume_after_backchannel: bool = Field(
         default=True, description="After a backchannel the agent goes on from the first sample the caller did not hear."
@@ -101,6 +110,10 @@ class VoiceSettings(BaseSettings):
     @property
     def backchannels(self) -> frozenset[str]:
         return frozenset(w.strip().lower() for w in self.backchannel_words.split(",") if w.strip())
+
+    @property
+    def short_answers(self) -> frozenset[str]:
+        return frozenset(w.strip().lower() for w in self.short_answer_words.split(",") if w.strip())
 
     @field_validator("answer_endpoints_ms")
     @classmethod

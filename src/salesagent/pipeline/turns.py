@@ -10,6 +10,10 @@ afterwards.
 * The speech turns out to be a backchannel (shorter than ``backchannel_max_ms``, or its final
   transcript made only of words such as "угу", "ага", "да-да", "понятно"): it is not a turn, the
   dialog never sees it, and the agent goes on from the first sample the caller did not hear.
+  Length alone only resumes the agent at once: when the transcript of a short stretch holds an
+  answer word ("Да.", "Нет.", said over the end of "... Верно?"), it is a turn after all. Judged by
+  length for good, a quick "Да." over the question was lost, the caller waited for the agent and
+  the agent asked "Вы меня слышите?" (three calls of bench/bench_cluster.py, 2026-12-04).
 * Otherwise it is a real turn: the agent's unplayed text is dropped (counted as not said) and the
   caller's words go to the dialog.
 
@@ -34,6 +38,7 @@ class InterruptionOptions:
     min_interruption_ms: int = 0
     backchannel_max_ms: int = 600
     backchannel_words: frozenset[str] = frozenset({"угу", "ага", "да-да", "так", "понятно"})
+    short_answer_words: frozenset[str] = frozenset({"да", "нет"})
     resume_after_backchannel: bool = True
 
     @classmethod
@@ -42,6 +47,7 @@ class InterruptionOptions:
             min_interruption_ms=settings.min_interruption_ms,
             backchannel_max_ms=settings.backchannel_max_ms,
             backchannel_words=settings.backchannels,
+            short_answer_words=settings.short_answers,
             resume_after_backchannel=settings.resume_after_backchannel,
         )
 
@@ -88,6 +94,7 @@ class Utterance:
     interrupted: bool = False  # it stopped the agent
     end: float | None = None
     backchannel: bool = False
+    short: bool = False  # judged a backchannel by its length; its transcript may still make it a turn
 
     @property
     def duration_ms(self) -> float | None:
@@ -134,16 +141,19 @@ class TurnTaking:
         if self._open is utt:
             self._open = None
         if utt.over_agent and utt.duration_ms is not None and utt.duration_ms < self.options.backchannel_max_ms:
-            utt.backchannel = True
+            utt.backchannel = utt.short = True
             return Decision.BACKCHANNEL
         return Decision.AWAIT_FINAL
 
     def final(self, start: float, text: str) -> Decision:
         """The transcript of an utterance: a turn for the dialog, or a backchannel to ignore."""
         utt = self.utterances.get(self.key(start))
-        if utt is not None and utt.backchannel:
-            return Decision.BACKCHANNEL  # already judged by its length
-        if utt is not None and utt.over_agent and is_backchannel(text, self.options.backchannel_words):
+        no_answer = not _tokens(text) or is_backchannel(text, self.options.backchannel_words)
+        if utt is not None and utt.over_agent and no_answer:
             utt.backchannel = True
             return Decision.BACKCHANNEL
+        if utt is not None and utt.backchannel:
+            if not (utt.short and self.options.short_answer_words.intersection(_tokens(text))):
+                return Decision.BACKCHANNEL
+            utt.backchannel = False  # short, but an answer: the agent resumed; now it listens
         return Decision.TURN
