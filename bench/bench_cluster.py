@@ -105,18 +105,34 @@ async def run(workers: int, calls: int, kill_one: bool, persona: str = "quick", 
             await asyncio.sleep(3)  # a late duplicate would show up here
         finally:
             await asyncio.to_thread(cluster.stop)
-    return _summary(placed, events, sink, cpu, wall, ids)
+    return _summary(placed, events, sink, cpu, wall, ids, _workers_of(cluster, ids))
 
 
-def _summary(placed, events, sink: Sink, cpu: float, wall: float, ids: list[str]) -> dict:
+def _workers_of(cluster: Cluster, ids: list[str]) -> dict[str, str | None]:
+    """The worker that closed each call (its report in the worker's data folder); None for a call
+    on the SIGKILLed worker, which wrote nothing (a survivor's sweeper made its lead)."""
+    found: dict[str, str | None] = dict.fromkeys(ids)
+    for i, agent in enumerate(cluster.agents):
+        for report in (cluster.tmp / f"w{i}" / "calls").glob("*/*/report.json"):
+            if report.parent.name in found:
+                found[report.parent.name] = agent.name
+    return found
+
+
+def _summary(placed, events, sink: Sink, cpu: float, wall: float, ids: list[str],
+             workers: dict[str, str | None]) -> dict:
     status = {i: sink.leads.get(i, {}).get("columns", {}).get("Статус") for i in ids}
+    survivors = [i for i in ids if workers[i] is not None and workers[i] != events.get("killed")]
     booked = [sink.leads[i] for i in ids if status[i] == "записан"]
     slots = [lead["columns"].get(SLOT_COLUMN) for lead in booked]
     v2v = [ms for c, r in placed if not isinstance(r, BaseException) for ms in v2v_ms(c)]
     return {
         "calls": len(ids), "events": events,
         "booked": len(booked),
-        "statuses": status,
+        "statuses": status, "workers": workers,
+        "callers": {c.call_id: (r.hung_up_by, r.duration_s) if not isinstance(r, BaseException) else repr(r)
+                    for c, r in placed},
+        "survivor_calls": len(survivors), "survivors_booked": sum(status[i] == "записан" for i in survivors),
         "once": sum(sink.received[i] == 1 for i in ids),
         "lost": sum(sink.received[i] == 0 for i in ids),
         "duplicated": sum(sink.received[i] > 1 for i in ids),
@@ -128,10 +144,12 @@ def _summary(placed, events, sink: Sink, cpu: float, wall: float, ids: list[str]
 
 def print_report(s: dict) -> None:
     print(f"chaos: {s['events']}")
-    print("| call | lead status at the sink |")
-    print("|---|---|")
+    print("| call | worker | caller's end, call length s | lead status at the sink |")
+    print("|---|---|---|---|")
     for call_id, status in s["statuses"].items():
-        print(f"| {call_id} | {status} |")
+        print(f"| {call_id} | {s['workers'].get(call_id) or 'killed (no report)'} | {s['callers'].get(call_id)} "
+              f"| {status} |")
+    print(f"calls on surviving workers (drained included): {s['survivor_calls']}, booked: {s['survivors_booked']}")
     print()
     print("| calls | booked | leads once | lost | duplicated | slots booked twice | turns | v2v p50 ms | "
           "v2v p95 ms | CPU s/call (all processes) | wall s |")

@@ -2,7 +2,8 @@
 Redis, PostgreSQL outbox and ASR gateway (bench/cluster_harness.py), 3 simulated calls, one
 worker SIGKILLed mid-call. Every call id must reach the webhook sink exactly once (the killed
 worker's calls through Redis session expiry and a surviving worker's sweeper), and no slot may be
-booked twice. The same code, larger, is bench/bench_cluster.py.
+booked twice; every call on the surviving worker books. The same code, larger, is
+bench/bench_cluster.py.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ async def test_two_workers_one_killed_no_lead_lost_or_duplicated(capsys) -> None
     assert (s["lost"], s["duplicated"], s["double_booked"]) == (0, 0, 0), s
     assert s["once"] == 3
     # The killed worker's calls become "звонок прерван" leads (Redis expiry + a survivor's sweeper);
-    # the survivor's calls run to an outcome of the dialog. That outcome is "записан" unless Whisper
-    # (base, on 2 loaded cores) mishears the phone correction and the agent offers a callback.
+    # every call on the surviving worker runs to its booking.
     statuses = list(s["statuses"].values())
-    assert set(statuses) <= {"записан", "перезвонить", "звонок прерван"}, s["statuses"]
     assert "звонок прерван" in statuses, s["statuses"]
-    assert any(st != "звонок прерван" for st in statuses), "the surviving worker's calls must finish"
+    assert s["survivor_calls"] >= 1, s["workers"]
+    assert s["survivors_booked"] == s["survivor_calls"], (s["statuses"], s["workers"])

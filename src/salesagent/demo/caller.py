@@ -86,24 +86,31 @@ class SimulatedCaller:
 
     # -- the line ----------------------------------------------------------------------------------
     async def _pump(self, fork: AudioForkClient) -> None:
-        """20 ms frames on an absolute clock for the whole call: speech when queued, else silence."""
+        """20 ms frames on an absolute clock for the whole call: speech when queued, else silence.
+
+        When the line goes dead (the agent hung up, or its worker was killed) a line being said is
+        over: ``say`` returns, or the caller would wait for its words to drain until max_call_s."""
         silence = b"\x00" * self.frame_bytes
         start = time.monotonic()
         n = 0
-        with contextlib.suppress(Exception):  # the agent hung up: the socket is closed
-            while True:
-                delay = start + n * 0.02 - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                if self._out:
-                    frame = bytes(self._out[: self.frame_bytes]).ljust(self.frame_bytes, b"\x00")
-                    del self._out[: self.frame_bytes]
-                    if not self._out:
-                        self._drained.set()
-                else:
-                    frame = silence
-                await fork.send_raw(frame)
-                n += 1
+        try:
+            with contextlib.suppress(Exception):  # the socket is closed
+                while True:
+                    delay = start + n * 0.02 - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    if self._out:
+                        frame = bytes(self._out[: self.frame_bytes]).ljust(self.frame_bytes, b"\x00")
+                        del self._out[: self.frame_bytes]
+                        if not self._out:
+                            self._drained.set()
+                    else:
+                        frame = silence
+                    await fork.send_raw(frame)
+                    n += 1
+        finally:
+            self._out.clear()
+            self._drained.set()
 
     async def say(self, pcm: bytes) -> None:
         self._drained.clear()
