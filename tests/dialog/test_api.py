@@ -85,3 +85,13 @@ def test_concurrent_requests_for_one_session_are_serialised(server) -> None:
     # every caller turn is followed by its own agent turn: nothing interleaved or lost
     assert roles == ["agent"] + ["caller", "agent"] * 12
     assert [t["index"] for t in doc["history"][1::2]] == list(range(1, 13))
+
+
+def test_a_wrong_method_names_every_method_the_path_has(server) -> None:
+    """Starlette's 405 named only the first matching route ("Allow: GET" for /session/{id})."""
+    response = httpx.request("PUT", f"{server.url}/session/abc", timeout=10)
+    assert response.status_code == 405
+    assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "DELETE"}
+    response = httpx.request("GET", f"{server.url}/dialog", timeout=10)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"

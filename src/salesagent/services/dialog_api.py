@@ -15,9 +15,12 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from salesagent import __version__
 from salesagent.dialog.service import DialogService, UnknownSession, session_view
@@ -55,6 +58,17 @@ ERROR_404 = {404: {"model": ErrorDetail, "description": "no such session"}}
 API_401 = {401: {"model": ErrorDetail, "description": "SALESAGENT_API_TOKEN is set and the request lacks it"}}
 
 
+def _allowed_methods(app: FastAPI, request: Request) -> str:
+    """Every method the path has. Starlette's 405 names only the first route that matches the
+    path, so ``OPTIONS /session/{id}`` said "Allow: GET" although DELETE exists too."""
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,6 +85,12 @@ def create_app(service: DialogService, sweep_interval_s: float = 30.0) -> FastAP
     app.state.dialog = service
 
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)  # also while a chunked body streams in
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if exc.status_code == 405:
+            exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(app, request)}
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
