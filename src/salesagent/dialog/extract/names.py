@@ -210,11 +210,27 @@ def _confirmed_by_ner(words: list[str], cands: list[_Candidate]) -> list[_Candid
     return [c for c in cands if any(a <= offsets[c.index - lo] < b for a, b in spans)]
 
 
+def _undo_liaison(words: list[str]) -> list[str]:
+    """"зовут танна" -> "зовут анна": Whisper carries the "т" of "зовут" over to a name that
+    begins with a vowel (Анна, Ольга, Ирина, Елена, Игорь). Only when the word heard is no known
+    first name (pymorphy guesses a Name for any word it does not know) and the word without that
+    "т" is one: "зовут тамара" stays Тамара, "зовут тимур" Тимур."""
+    fixed = list(words)
+    for i in range(1, len(words)):
+        w = words[i]
+        heard_is_name = morph.is_known(w) and _first_name(w) is not None
+        if words[i - 1] == "зовут" and len(w) > 3 and w[0] == "т" and w[1] in "аеёиоуыэюя" and not heard_is_name:
+            bare = _first_name(w[1:])
+            if bare is not None and not bare.common and morph.is_known(w[1:]):
+                fixed[i] = w[1:]
+    return fixed
+
+
 def extract_name(utt: Utterance, expected: bool, use_ner: bool) -> str | None:
     """The caller's name as it should be addressed: "Ольга" or "Зинаида Петровна"; None if none.
 
     ``expected``: the agent just asked for the name (a bare "вера" is then an answer)."""
-    words = utt.words
+    words = _undo_liaison(utt.words)
     if not words:
         return None
     cands = _candidates(words, expected)
