@@ -69,6 +69,8 @@ def test_engine_satisfies_protocol(whisper_engine):
         "Спасибо за просмотр!",
         "Редактор субтитров А.Семкин Корректор А.Егорова",
         "[МУЗЫКА]",
+        "СПОКОЙ ДИНАМИЧНАЯ МУЗЫКА",  # ctranslate2 4.8.5 on 3 s of digital silence
+        "Спокойная музыка.",
         "Подписывайтесь на канал!",
         "...",
     ],
@@ -79,7 +81,8 @@ def test_known_silence_phrases_are_hallucinations(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["Спасибо, до свидания.", "1975.", "Продолжите, пожалуйста", "Сколько стоит МРТ?", "Да."],
+    ["Спасибо, до свидания.", "1975.", "Продолжите, пожалуйста", "Сколько стоит МРТ?", "Да.",
+     "У вас на линии играет музыка, я плохо слышу"],
 )
 def test_caller_phrases_are_not_hallucinations(text):
     assert not is_hallucination(text)
