@@ -7,4 +7,5 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cd "$ROOT"
 bash scripts/apt-install.sh haproxy
 command -v systemctl >/dev/null 2>&1 && systemctl disable --now haproxy >/dev/null 2>&1 || true
-haproxy -v | head -1
+version=$(haproxy -v)  # not "| head -1": with pipefail, head closing the pipe early is SIGPIPE (rc 141)
+echo "${version%%$'\n'*}"
