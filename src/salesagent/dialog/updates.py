@@ -118,10 +118,11 @@ def _apply_phone(ctx: TurnContext, phone: str | None, partial: str | None) -> No
     """A dictated number, or the caller's line when what was heard is a mishearing of it
     (dialog.caller_line); the digits of an unfinished dictation are kept for the next turn."""
     prog, slots = ctx.session.progress, ctx.session.slots
-    line = matches_line(phone or partial or "", ctx.session.caller_id, slots.phone)
+    heard = phone or partial or ""
+    line = matches_line(heard, ctx.session.caller_id, slots.phone)
     if line is not None:
         if line != phone:
-            ctx.events.append({"event": "phone_from_caller_line", "heard_digits": len(phone or partial or "")})
+            ctx.events.append({"event": "phone_from_caller_line", "heard_digits": len(heard)})
         _set(ctx, "phone", line, source="caller_line" if line != phone else None)
         prog.phone_partial = None
     elif phone:

@@ -109,11 +109,11 @@ class VoiceSettings(BaseSettings):
 
     @property
     def backchannels(self) -> frozenset[str]:
-        return frozenset(w.strip().lower() for w in self.backchannel_words.split(",") if w.strip())
+        return _word_set(self.backchannel_words)
 
     @property
     def short_answers(self) -> frozenset[str]:
-        return frozenset(w.strip().lower() for w in self.short_answer_words.split(",") if w.strip())
+        return _word_set(self.short_answer_words)
 
     @field_validator("answer_endpoints_ms")
     @classmethod
@@ -134,3 +134,8 @@ class VoiceSettings(BaseSettings):
         if value not in (8000, 16000, 22050):
             raise ValueError(f"tts_sample_rate must be 8000, 16000 or 22050, got {value}")
         return value
+
+
+def _word_set(comma_separated: str) -> frozenset[str]:
+    """"угу, Ага,," -> {"угу", "ага"}: the settings' word lists as the turn-taking compares them."""
+    return frozenset(w.strip().lower() for w in comma_separated.split(",") if w.strip())
