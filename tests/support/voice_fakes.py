@@ -79,8 +79,9 @@ class FakeTranscriber:
     def position_s(self) -> float:
         return self._fed_samples / RATE
 
-    def expect(self, prompt: str | None, min_silence_ms: int | None = None) -> None:
+    def expect(self, prompt: str | None, min_silence_ms: int | None = None, complete: Any = None) -> None:
         self.expected.append((prompt, min_silence_ms))
+        self.complete = complete
 
     def feed(self, pcm: bytes) -> list[VadEvent]:
         self._fed_samples += len(pcm) // 2

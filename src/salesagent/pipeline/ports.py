@@ -32,8 +32,10 @@ class Transcriber(Protocol):
 
     def events(self) -> AsyncIterator[AsrEvent]: ...
 
-    def expect(self, prompt: str | None, min_silence_ms: int | None = None) -> None:
-        """The agent asked a new question: the decoder prompt and the endpoint for its answer."""
+    def expect(self, prompt: str | None, min_silence_ms: int | None = None,
+               complete: Callable[[str], bool] | None = None) -> None:
+        """The agent asked a new question: the decoder prompt and the endpoint for its answer;
+        ``complete(text)`` tells whether words heard so far already answer it (an earlier endpoint)."""
         ...
 
     def cancel(self) -> None: ...
@@ -48,6 +50,12 @@ class SpeechSynthesizer(Protocol):
     def stream(self, text: str, sample_rate: int) -> AsyncIterator[bytes]:
         """PCM16 mono chunks (~200 ms) of ``text`` spoken at ``sample_rate``."""
         ...
+
+
+class AnswerCheck(Protocol):
+    """``dialog.AnswerCheck``: whether ``text`` already answers the question of dialog ``state``."""
+
+    def complete(self, state: str, text: str) -> bool: ...
 
 
 class DialogPort(Protocol):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import deque
 from collections.abc import Coroutine
@@ -44,6 +45,7 @@ from salesagent.pipeline.observers import (
     ReportObserver,
 )
 from salesagent.pipeline.ports import (
+    AnswerCheck,
     CallObserver,
     DialogPort,
     RecordSink,
@@ -82,6 +84,7 @@ class VoiceServices:
     vad: VadSettings = field(default_factory=VadSettings)
     prompt: str | None = None
     prompts: QuestionPrompts | None = None  # the prompt follows the question just asked
+    answers: AnswerCheck | None = None  # an answer already complete ends the caller's turn sooner
     records: RecordSink | None = None
     observer: CallObserver | None = None
     transcribers: TranscriberFactory | None = None  # tests and remote ASR; default: Whisper on `scheduler`
@@ -348,7 +351,8 @@ class VoiceCall:
     def _expect_answer(self, state: str, question: str) -> None:
         """Tune the ears to the question just asked: its prompt and its endpoint (both validated at start)."""
         prompt = self.s.prompts.for_question(state, question) if self.s.prompts is not None else self.s.prompt
-        self.transcriber.expect(prompt, self.cfg.answer_endpoints_ms.get(state))
+        complete = functools.partial(self.s.answers.complete, state) if self.s.answers is not None else None
+        self.transcriber.expect(prompt, self.cfg.answer_endpoints_ms.get(state), complete)
 
     async def _dialog_step(self, text: str) -> Any:
         """The dialog's answer to ``text``. Steps run one at a time, in order, and are never cut

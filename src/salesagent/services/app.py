@@ -30,6 +30,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from salesagent.clinic.profile import ClinicProfile, load_profile
 from salesagent.config import Settings, get_settings
+from salesagent.dialog.answer_check import AnswerCheck
 from salesagent.dialog.service import DialogService
 from salesagent.pipeline.config import VoiceSettings
 from salesagent.pipeline.metrics import register_tts_stats
@@ -75,6 +76,7 @@ class VoiceStack:
     prompt: str | None
     owns_tts: bool = True
     prompts: Any = None  # speech.asr.prompt.QuestionPrompts: the prompt that follows each question
+    answers: Any = None  # dialog.AnswerCheck: an answer already complete ends the turn sooner
 
     @classmethod
     def build(
@@ -120,6 +122,7 @@ class VoiceStack:
             prompt=prompt or None,
             owns_tts=owns_tts,
             prompts=prompts,
+            answers=AnswerCheck(profile) if asr.answer_complete_silence_ms else None,
         )
 
     def services(self, observer: CallObserver | None = None) -> VoiceServices:
@@ -133,6 +136,7 @@ class VoiceStack:
             vad=self.vad,
             prompt=self.prompt,
             prompts=self.prompts,
+            answers=self.answers,
             records=self.records,
             observer=observer,
         )

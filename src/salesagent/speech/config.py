@@ -130,6 +130,14 @@ class AsrSettings(BaseSettings):
         description="Start the final decode this far into a pause (at least speech_pad_ms), before the endpoint; "
         "kept when the caller stays silent, dropped when they go on. 0: decode only at the endpoint.",
     )
+    answer_complete_silence_ms: int = Field(
+        default=250,
+        ge=0,
+        le=2000,
+        description="When the speculative decode of a pause already answers the question just asked (a yes/no, "
+        "a full phone number, a name, a date: the dialog's rule check), the pause ends the turn after this much "
+        "silence instead of the full endpoint. 0: always wait for the endpoint. Needs speculative_silence_ms.",
+    )
     partials: bool = Field(default=True, description="Decode partial transcripts while the caller speaks.")
     max_utterance_s: float = Field(
         default=25.0, ge=2.0, le=29.0, description="Force a final before Whisper's 30 s window is full."

@@ -77,6 +77,7 @@ class VoiceActivityDetector:
         self._run_windows = 0
         self._speech_start = 0
         self._last_speech_end = 0  # one past the last speech window while speaking
+        self._pause_limit: int | None = None  # a shorter endpoint for the pause in progress only
         self.last_probability = 0.0
 
     @property
@@ -108,9 +109,17 @@ class VoiceActivityDetector:
             raise ValueError(f"min_silence_ms must be 64..5000, got {ms}")
         self._min_silence_samples = ms * TARGET_RATE // 1000
 
+    def end_pause_after(self, samples: int) -> None:
+        """Let the pause in progress end the utterance once it has lasted ``samples`` (at the next
+        window if it already has): the words before it already answer the question. Forgotten as
+        soon as the caller speaks again, so it never shortens a later pause."""
+        if self._speaking:
+            self._pause_limit = max(WINDOW_SAMPLES, samples)
+
     def reset(self) -> None:
         """Forget state for an unrelated stream (keeps the loaded model)."""
         self._model.reset()
+        self._pause_limit = None
         self._pending = np.zeros(0, dtype=np.float32)
         self._pos = 0
         self._speaking = False
@@ -173,9 +182,13 @@ class VoiceActivityDetector:
         if prob >= s.neg_threshold:  # type: ignore[operator]
             # Between the thresholds open speech continues (hysteresis), as in Silero's own iterator.
             self._last_speech_end = self._pos
+            self._pause_limit = None
             return None
-        if self._pos - self._last_speech_end >= self._min_silence_samples:
+        limit = self._min_silence_samples if self._pause_limit is None else min(self._pause_limit,
+                                                                                 self._min_silence_samples)
+        if self._pos - self._last_speech_end >= limit:
             self._speaking = False
+            self._pause_limit = None
             return SpeechEnded(
                 start=self._speech_start / TARGET_RATE,
                 end=self._last_speech_end / TARGET_RATE,

@@ -11,7 +11,9 @@ Timeline of one utterance::
     SpeechStarted(start)            min_speech_ms after speech began (barge-in trigger)
     Partial(text) ...               every partial_interval of audio, if a worker is free
     (speculative final decode)      speculative_silence_ms into a pause: started early, kept if
-                                    the caller stays silent to the endpoint, dropped if not
+                                    the caller stays silent to the endpoint, dropped if not; when its
+                                    text already answers the question (``expect(complete=...)``) the
+                                    pause ends the utterance at answer_complete_silence_ms
     SpeechEnded(start, end)         min_silence_ms after the last speech window (endpoint)
     Final(text, start, end, conf)   when the final decode is done (finals jump the queue)
     or Discarded(start, end, why)   when it yields no text, so nobody waits for a final forever
@@ -27,6 +29,7 @@ import itertools
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -116,6 +119,8 @@ class StreamingTranscriber:
         self._last_final: asyncio.Task[None] | None = None
         self._speculative: tuple[int, int, asyncio.Future] | None = None  # (utterance, end sample, decode)
         self._speculate_after = max(self.asr.speculative_silence_ms * TARGET_RATE // 1000, self._pad)
+        self._complete_after = self.asr.answer_complete_silence_ms * TARGET_RATE // 1000
+        self._answers: Callable[[str], bool] | None = None
         self._pending: set[asyncio.Task[None]] = set()
         self._finished = False
 
@@ -165,10 +170,14 @@ class StreamingTranscriber:
                 return
             yield item  # type: ignore[misc]
 
-    def expect(self, prompt: str | None, min_silence_ms: int | None = None) -> None:
+    def expect(self, prompt: str | None, min_silence_ms: int | None = None,
+               complete: Callable[[str], bool] | None = None) -> None:
         """The next utterances answer a new question: prime the decoder for its answers and set
-        the endpoint for them (longer while digits are dictated, shorter after a yes/no)."""
+        the endpoint for them (longer while digits are dictated, shorter after a yes/no).
+        ``complete(text)`` says whether words heard so far already answer it: then a pause ends
+        the utterance sooner than the endpoint."""
         self.prompt = prompt
+        self._answers = complete
         self._vad.set_min_silence_ms(min_silence_ms or self.vad_settings.min_silence_ms)
 
     @property
@@ -231,6 +240,28 @@ class StreamingTranscriber:
         audio = self._ring.slice(self._utt_start - self._pad, end + self._pad)
         future = self.scheduler.submit_speculative(self.stream_id, audio, self.prompt)
         self._speculative = (self._utt_id, end, future)
+        if self._answers is not None and self._complete_after:
+            future.add_done_callback(partial(self._end_if_answered, self._answers, end))
+
+    def _end_if_answered(self, complete: Callable[[str], bool], end: int, future: asyncio.Future) -> None:
+        """The speculative text is in while the caller is still silent: if it already answers the
+        question, this pause ends the utterance (at answer_complete_silence_ms) instead of the endpoint."""
+        if future.cancelled() or future.exception() is not None:
+            return
+        current = self._speculative
+        if current is None or current[2] is not future or not self._vad.speaking or self._vad.last_speech_end != end:
+            return  # finalised meanwhile, or the caller went on
+        result: Transcript | None = future.result()
+        if result is None or not result.text or result.confidence < self.asr.min_confidence:
+            return
+        try:
+            answered = complete(result.text)
+        except Exception:
+            log.exception("answer check failed", extra={"context": {"stream": self.stream_id}})
+            return
+        if answered:
+            log.debug("answer complete: early endpoint", extra={"context": {"stream": self.stream_id}})
+            self._vad.end_pause_after(self._complete_after)
 
     def _final_decode(self, start_sample: int, end_sample: int) -> asyncio.Future:
         """The speculative decode when it covers exactly this utterance, else a new final."""
