@@ -11,7 +11,8 @@ Run: ``python bench/bench_calls.py --calls 1 3 6 10``.
 
 ``old`` is landed main before the latency work: Whisper's full 30 s encoder window with timestamp
 tokens, temperature fallback, decoding only at the endpoint, one fixed clinic prompt, one endpoint
-for every question, festival's voice. ``new`` is today's defaults.
+for every question, festival's voice. ``endpoint`` is today's defaults except that every turn waits
+for its full endpoint (no early end of an answer already complete). ``new`` is today's defaults.
 
 On a 2-core CPU the decode queue is the bottleneck (a Whisper base decode is ~0.6 s of CPU); the
 same script runs on a GPU with ``SALESAGENT_ASR_DEVICE=cuda SALESAGENT_ASR_MODEL_PATH=...``.
@@ -66,15 +67,18 @@ def build_stack(config: str):
     """The agent as landed main configured it (``old``), or with today's defaults (``new``)."""
     from salesagent.services.app import VoiceStack
 
-    if config == "new":
-        return VoiceStack.build()
     from salesagent.pipeline.config import VoiceSettings
     from salesagent.speech.config import AsrSettings
+
+    if config == "new":
+        return VoiceStack.build()
+    if config == "endpoint":
+        return VoiceStack.build(asr=AsrSettings(answer_complete_silence_ms=0))
     from salesagent.speech.tts import build_synthesizer
     from salesagent.speech.tts_config import TtsSettings
 
     asr = AsrSettings(encoder_windows_s=(), timestamps=True, temperatures=(0.0, 0.2, 0.4), workers=1,
-                      speculative_silence_ms=0, max_tokens_per_s=100.0)
+                      speculative_silence_ms=0, max_tokens_per_s=100.0, answer_complete_silence_ms=0)
     tts = build_synthesizer(TtsSettings(engine="festival", voice=None))
     stack = VoiceStack.build(asr=asr, tts=tts, voice=VoiceSettings(answer_endpoints_ms={}))
     stack.prompts, stack.owns_tts = None, True
@@ -149,7 +153,7 @@ def _print_table(rows: list[dict]) -> None:
     print("| config | calls | booked | turns | v2v p50 ms | v2v p95 ms | "
           + " | ".join(stage_names) + " | CPU s/call | RSS MB/call |")
     print("|---|" + "---:|" * (9 + len(stage_names) - 3))
-    for r in sorted(rows, key=lambda r: (r["calls"], r["config"] != "old")):
+    for r in sorted(rows, key=lambda r: (r["calls"], ["old", "endpoint", "new"].index(r["config"]))):
         print(_row(r))
     print("(stage columns: mean ms per turn; v2v = end of caller speech -> first agent audio frame sent)")
 
@@ -159,6 +163,7 @@ if __name__ == "__main__":
     parser.add_argument("--calls", type=int, nargs="+", default=[1, 5, 10, 20])
     parser.add_argument("--persona", default="quick")
     parser.add_argument("--max-call-s", type=float, default=300.0)
-    parser.add_argument("--configs", nargs="+", choices=["old", "new"], default=["old", "new"])
+    parser.add_argument("--configs", nargs="+", choices=["old", "endpoint", "new"],
+                        default=["old", "endpoint", "new"])
     args = parser.parse_args()
     asyncio.run(main(args.calls, args.persona, args.max_call_s, args.configs))

@@ -14,7 +14,6 @@ Per call, :class:`VoiceCall` wires small parts together (see docs/voice-pipeline
 * The greeting, every reply, the silence prompt and the goodbye are agent turns: one cancellable
   task each, so a caller who goes on talking cancels a reply not yet heard.
 * Whatever ends the call: ``DialogService.end_call`` (the lead is kept), report and recording saved.
-
 The inbound stream is the caller's channel only (bridges drop the agent leg), so the agent never
 hears itself.
 """
@@ -23,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 from collections import deque
 from collections.abc import Coroutine
@@ -126,10 +124,8 @@ class VoiceCall:
         self.transcriber = services.transcriber(self.sid, call.sample_rate, wants_partials)
         self.speaker = AgentSpeaker(call, services.tts, self.cfg.tts_sample_rate, self.events.emit)
         self.turns = TurnTaking(InterruptionOptions.from_settings(self.cfg))
-        self.detector = UserTurnDetector(
-            build_endpointing(self.cfg.endpointing, self.cfg.endpointing_delay_ms / 1000),
-            TurnDeadlines(self.cfg.final_timeout_s, self.cfg.max_turn_hold_s),
-        )
+        self.detector = UserTurnDetector(build_endpointing(self.cfg.endpointing, self.cfg.endpointing_delay_ms / 1000),
+                                         TurnDeadlines(self.cfg.final_timeout_s, self.cfg.max_turn_hold_s))
         self.watchdog = SilenceWatchdog(self.cfg.silence_prompt_s, self.cfg.silence_prompts,
                                         self._silence_prompt, self._give_up)
         self.frames: deque[tuple[float, float]] = deque(maxlen=1500)  # (stream end s, arrival loop time)
@@ -351,8 +347,9 @@ class VoiceCall:
     def _expect_answer(self, state: str, question: str) -> None:
         """Tune the ears to the question just asked: its prompt and its endpoint (both validated at start)."""
         prompt = self.s.prompts.for_question(state, question) if self.s.prompts is not None else self.s.prompt
-        complete = functools.partial(self.s.answers.complete, state) if self.s.answers is not None else None
-        self.transcriber.expect(prompt, self.cfg.answer_endpoints_ms.get(state), complete)
+        answers = self.s.answers
+        self.transcriber.expect(prompt, self.cfg.answer_endpoints_ms.get(state),
+                                None if answers is None else lambda text: answers.complete(state, text))
 
     async def _dialog_step(self, text: str) -> Any:
         """The dialog's answer to ``text``. Steps run one at a time, in order, and are never cut
