@@ -108,8 +108,16 @@ async def _browser_phone(page, context, base: str, shots: Path) -> str:
     await live.screenshot(path=str(shots / "live.png"))
     await live.close()
     await page.wait_for_selector("#phone-transcript li.caller", timeout=60_000)
-    await page.wait_for_function("document.querySelectorAll('#phone-transcript li.agent').length >= 2",
-                                 timeout=60_000)
+    # The fake microphone loops the phrase (every ~28 s): wait until the study has been heard and
+    # answered, whichever loop it took (Whisper may split "Здравствуйте." from the request, or
+    # mishear one pass), so the call page below has the slot the caller asked for.
+    await page.wait_for_function(
+        "[...document.querySelectorAll('#phone-transcript li.caller')].some((li) => /мрт|колен/i.test(li.textContent))"
+        " && document.querySelectorAll('#phone-transcript li.agent').length >= 2", timeout=100_000)
+    await page.wait_for_function(
+        "(() => { const lines = [...document.querySelectorAll('#phone-transcript li')];"
+        " const heard = lines.findIndex((li) => li.classList.contains('caller') && /мрт|колен/i.test(li.textContent));"
+        " return lines.slice(heard + 1).some((li) => li.classList.contains('agent')); })()", timeout=60_000)
     state = await page.text_content("#phone-state")
     assert state and state != "—"
     await page.screenshot(path=str(shots / "phone.png"), full_page=True)
