@@ -47,6 +47,8 @@ CONFIGS = [  # label, prompt kind, beam, temperatures
     ("question prompt, beam 5, no fallback", "question", 5, (0.0,)),
     ("question prompt, beam 3, no fallback", "question", 3, (0.0,)),
     ("question prompt, beam 1, no fallback", "question", 1, (0.0,)),
+    ("clinic prompt, beam 5, no fallback (WS /ws/transcribe: no question known)", "clinic", 5, (0.0,)),
+    ("no prompt, beam 5, no fallback", "none", 5, (0.0,)),
 ]
 
 
@@ -70,6 +72,8 @@ def main() -> None:
     parser.add_argument("--split", choices=["tuning", "heldout"], default="tuning")
     parser.add_argument("--voices", type=int, default=len(VOICES))
     parser.add_argument("--configs", type=int, nargs="*", default=None, help="indexes into CONFIGS")
+    parser.add_argument("--prompt", action="append", default=[],
+                        help="a prompt to try for every answer, beam 5, no fallback (repeatable: one row each)")
     args = parser.parse_args()
     profile = load_profile(get_settings().profile_path)
     engine = FasterWhisperEngine(AsrSettings())
@@ -84,11 +88,13 @@ def main() -> None:
     print(f"{len(clips)} caller answers ({args.split} split), {engine.name}")
     print("| configuration | WER | decode p50 ms | p95 ms | max ms |\n|---|---:|---:|---:|---:|")
     chosen = [CONFIGS[i] for i in args.configs] if args.configs is not None else CONFIGS
+    chosen = chosen + [(f"--prompt {i + 1}: {text[:40]}...", f"custom{i}", 5, (0.0,))
+                       for i, text in enumerate(args.prompt)]
     for label, kind, beam, temps in chosen:
         engine.settings.beam_size, engine.settings.temperatures = beam, temps
         hyps, times = [], []
         for state, _text, audio in clips:
-            prompt = {"clinic": prompts.fallback, "none": None,
+            prompt = {"clinic": prompts.fallback, "none": None, **{f"custom{i}": t for i, t in enumerate(args.prompt)},
                       "question": prompts.for_question(state, question_of(profile, state))}[kind]
             started = time.perf_counter()
             hyps.append(engine.transcribe(audio, prompt).text)

@@ -32,7 +32,6 @@ LONG_FUNCTIONS_ALLOWED = {
     ("dialog/extract/rules.py", "_extract"),
     ("services/tts_gateway.py", "create_app"),
     ("services/asr_gateway.py", "create_app"),
-    ("services/asr_gateway.py", "_serve_stream"),
     ("services/dialog_api.py", "create_app"),
     ("services/app.py", "create_voice_app"),
 }

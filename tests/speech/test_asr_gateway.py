@@ -176,3 +176,52 @@ def test_cli_serves_standalone():
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+class RecordingEngine:
+    """The real engine, keeping the prompt each clip was decoded with."""
+
+    def __init__(self, engine) -> None:
+        self.engine, self.name = engine, engine.name
+        self.prompts: list[str | None] = []
+
+    def transcribe(self, audio, prompt=None):
+        self.prompts.append(prompt)
+        return self.engine.transcribe(audio, prompt)
+
+
+async def test_expect_primes_the_question_and_its_endpoint(whisper_engine, profile, caller_audio, quiet):
+    """A client that says which question it asked gets that question's prompt and endpoint; a bad
+    ``expect`` is an error frame and the stream goes on as before."""
+    from salesagent.speech.asr.prompt import QuestionPrompts
+
+    engine = RecordingEngine(whisper_engine)
+    app = create_app(AsrSettings(partials=False), engine=engine, prompt="Клиника.")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        url = f"ws://127.0.0.1:{port}/ws/transcribe"
+        for _ in range(600):
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=1).status_code == 200:
+                break
+            time.sleep(0.1)
+        dictation = np.concatenate([quiet(0.3), caller_audio("восемь девятьсот шестнадцать"), quiet(0.8),
+                                    caller_audio("сто двадцать три сорок пять"), quiet(2.5)])
+        question = "Назовите, пожалуйста, ваш номер телефона."
+        bad = (json.dumps({"type": "expect", "state": "NO_SUCH_STATE"}),
+               json.dumps({"type": "expect", "state": "ASK_PHONE", "endpoint_ms": 10}))
+        plain = await _talk(url, dictation, 8000, before=bad)
+        primed = await _talk(url, dictation, 8000, before=(json.dumps(
+            {"type": "expect", "state": "ASK_PHONE", "question": question, "endpoint_ms": 1500}),))
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    errors = [m["message"] for m in plain if m["type"] == "error"]
+    assert len(errors) == 2 and "dialog state" in errors[0] and "endpoint_ms" in errors[1], errors
+    assert sum(m["type"] == "final" for m in plain) == 2  # the default endpoint splits the groups
+    assert sum(m["type"] == "final" for m in primed) == 1, primed  # the phone's endpoint keeps them one
+    expected = QuestionPrompts(profile).for_question("ASK_PHONE", question)
+    assert expected != "Клиника." and engine.prompts[-1] == expected
+    assert set(engine.prompts[:2]) == {"Клиника."}

@@ -14,6 +14,10 @@ Protocol (one connection = one audio stream):
   ``{"type": "final", "text": ..., "start": s, "end": s, "confidence": c}``,
   ``{"type": "error", "message": ...}`` for bad input; the connection stays open and other
   clients are never affected.
+* client -> server, optional TEXT frame at any time:
+  ``{"type": "expect", "state": "ASK_PHONE", "question": "Ваш номер телефона?", "endpoint_ms": 700}``:
+  the question just asked (a dialog state; the question's text and the endpoint are optional):
+  what follows is decoded with that question's prompt, as the agent's own engine does.
 
 The model loads ONCE in the lifespan (in a thread, so ``/health`` answers while it loads);
 ``/ready`` turns 200 when it is loaded. All connections share one :class:`DecodeScheduler`.
@@ -25,69 +29,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 
-from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+from fastapi import FastAPI, WebSocket
 from fastapi.responses import JSONResponse
 
 from salesagent.security import protect
 from salesagent.services.asr_decode import serve_decode
+from salesagent.services.asr_stream import GatewayState, TranscribeSession, event_to_message
 from salesagent.speech.asr.base import AsrEngine
-from salesagent.speech.asr.prompt import vocabulary_prompt
+from salesagent.speech.asr.prompt import QuestionPrompts, vocabulary_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
-from salesagent.speech.asr.streaming import AsrEvent, Discarded, Final, Partial, StreamingTranscriber
 from salesagent.speech.asr.whisper import FasterWhisperEngine, check_device, check_model_path
-from salesagent.speech.audio import AudioFormatError, check_rate
 from salesagent.speech.config import AsrSettings, VadSettings
-from salesagent.speech.vad import SpeechEnded, SpeechStarted
-from salesagent.transport.wsutil import CLOSE_TOO_BIG, MAX_FRAME_BYTES, FrameTooLarge, receive_frame
+
+__all__ = ["GatewayState", "create_app", "event_to_message"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class GatewayState:
-    settings: AsrSettings
-    vad: VadSettings
-    prompt: str | None
-    engine: AsrEngine | None = None
-    scheduler: DecodeScheduler | None = None
-    load_error: str | None = None
-    connections: int = 0
-
-
-def event_to_message(event: AsrEvent) -> dict:
-    """The JSON frame for one event (the wire format above)."""
-    if isinstance(event, Final):
-        return {
-            "type": "final",
-            "text": event.text,
-            "start": event.start,
-            "end": event.end,
-            "confidence": event.confidence,
-        }
-    if isinstance(event, Partial):
-        return {"type": "partial", "text": event.text, "start": event.start, "end": event.end}
-    if isinstance(event, SpeechStarted):
-        return {"type": "speech_started", "start": event.start}
-    if isinstance(event, SpeechEnded):
-        return {"type": "speech_ended", "start": event.start, "end": event.end}
-    if isinstance(event, Discarded):
-        return {"type": "discarded", "start": event.start, "end": event.end, "reason": event.reason}
-    raise TypeError(f"unknown event {event!r}")
 
 
 def _default_prompt(settings: AsrSettings) -> str | None:
     if not settings.use_profile_prompt:
         return None
+    return vocabulary_prompt(_profile(), settings.prompt_max_chars) or None
+
+
+def _profile():
     from salesagent.clinic.profile import load_profile
     from salesagent.config import get_settings
 
-    return vocabulary_prompt(load_profile(get_settings().profile_path), settings.prompt_max_chars) or None
+    return load_profile(get_settings().profile_path)
 
 
 def create_app(
@@ -109,6 +82,7 @@ def create_app(
         settings=settings,
         vad=vad or VadSettings(),
         prompt=prompt if prompt is not None else _default_prompt(settings),
+        prompts=QuestionPrompts(_profile(), settings.prompt_max_chars) if settings.use_profile_prompt else None,
         engine=engine,
     )
 
@@ -150,7 +124,7 @@ def create_app(
 
     @app.websocket("/ws/transcribe")
     async def transcribe(ws: WebSocket) -> None:
-        await _serve_when_loaded(ws, state, lambda: _serve_stream(ws, state))
+        await _serve_when_loaded(ws, state, lambda: TranscribeSession(ws, state).run())
 
     @app.websocket("/ws/decode")
     async def decode(ws: WebSocket) -> None:
@@ -182,95 +156,3 @@ async def _load(state: GatewayState) -> None:
     except Exception as exc:
         state.load_error = f"ASR model failed to load: {exc}"
         log.error(state.load_error)
-
-
-async def _serve_stream(ws: WebSocket, state: GatewayState) -> None:
-    """One client: parse frames, feed the transcriber, forward its events. Bad frames -> error frames."""
-    assert state.scheduler is not None
-    stream: StreamingTranscriber | None = None
-    sender: asyncio.Task[None] | None = None
-    send_lock = asyncio.Lock()
-
-    async def send(message: dict) -> None:
-        async with send_lock:
-            await ws.send_text(json.dumps(message, ensure_ascii=False))
-
-    async def forward(st: StreamingTranscriber) -> None:
-        async for event in st.events():
-            await send(event_to_message(event))
-
-    def open_stream(rate: int) -> StreamingTranscriber:
-        nonlocal sender
-        st = StreamingTranscriber(
-            state.scheduler,  # type: ignore[arg-type]
-            sample_rate=rate,
-            asr=state.settings,
-            vad=state.vad,
-            prompt=state.prompt,
-        )
-        sender = asyncio.create_task(forward(st))
-        log.info("ASR stream opened", extra={"context": {"stream": st.stream_id, "sample_rate": rate}})
-        return st
-
-    try:
-        while True:
-            try:
-                message = await receive_frame(ws, MAX_FRAME_BYTES)
-            except FrameTooLarge as exc:
-                log.warning("ASR frame refused", extra={"context": {"size": exc.size, "limit": exc.limit}})
-                await send({"type": "error", "message": f"{exc}; connection closed"})
-                await ws.close(code=CLOSE_TOO_BIG, reason="message too big")
-                break
-            if message["type"] == "websocket.disconnect":
-                break
-            data, text = message.get("bytes"), message.get("text")
-            if data is not None:
-                if len(data) % 2:
-                    await send(
-                        {
-                            "type": "error",
-                            "message": f"odd byte count {len(data)}: PCM16 frames need whole samples; frame dropped",
-                        }
-                    )
-                    continue
-                if stream is None:
-                    stream = open_stream(16000)
-                stream.feed(data)
-                continue
-            if text is None:
-                continue
-            try:
-                command = json.loads(text)
-                if not isinstance(command, dict):
-                    raise ValueError("a JSON object is expected")
-            except ValueError as exc:
-                await send({"type": "error", "message": f"text frame is not a JSON object: {exc}"})
-                continue
-            if "sample_rate" in command:
-                if stream is not None:
-                    await send({"type": "error", "message": "sample_rate must be sent before any audio"})
-                    continue
-                try:
-                    stream = open_stream(check_rate(command["sample_rate"]))
-                except AudioFormatError as exc:
-                    await send({"type": "error", "message": str(exc)})
-                continue
-            if command.get("type") == "flush":
-                if stream is not None:
-                    stream.finish()
-                    if sender is not None:
-                        await sender
-                    rate = stream.sample_rate
-                    stream = open_stream(rate)
-                await send({"type": "flushed"})
-                continue
-            await send({"type": "error", "message": f"unknown command {text[:100]!r}"})
-    except WebSocketDisconnect:
-        pass
-    finally:
-        if stream is not None:
-            stream.cancel()
-        if sender is not None:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
