@@ -65,9 +65,8 @@ def _callers(persona, n: int) -> list:
 
 def build_stack(config: str):
     """The agent as landed main configured it (``old``), or with today's defaults (``new``)."""
-    from salesagent.services.app import VoiceStack
-
     from salesagent.pipeline.config import VoiceSettings
+    from salesagent.services.app import VoiceStack
     from salesagent.speech.config import AsrSettings
 
     if config == "new":

@@ -23,6 +23,7 @@ from datetime import datetime
 from salesagent import clock
 from salesagent.clinic.profile import ClinicProfile
 from salesagent.dialog.extract.base import Extraction, ExtractionContext, Extractor, Intent
+from salesagent.dialog.extract.numbers import words_to_digits
 from salesagent.dialog.extract.rules import RuleExtractor
 from salesagent.dialog.planner import EXPECTED
 from salesagent.dialog.states import State
@@ -43,7 +44,7 @@ def _refusal(ext: Extraction) -> bool:
 #: Per slot the question asks for: when an extraction holds the whole answer.
 CRITERIA: dict[str, Criterion] = {
     "client_name": lambda e: bool(e.client_name),
-    "phone": lambda e: bool(e.phone),
+    "phone": lambda e: bool(e.phone),  # and, checked on the text, enough digits as plainly read
     "symptoms_duration": lambda e: bool(e.symptoms_duration),
     "pain_character": lambda e: bool(e.pain_character),
     "visited_doctor": lambda e: e.visited_doctor is not None or _yes_or_no(e),
@@ -79,6 +80,13 @@ def leads_on(text: str) -> bool:
     "... шестьдесят шесть, нет" (a correction begun); not "... тридцать два." nor "89266641912"."""
     last = _last_word(text)
     return not last or last in _LEADS_ON or bool(_OPEN_NUMERAL.fullmatch(last))
+
+
+def plain_digits(text: str) -> int:
+    """Digits in ``text`` read the plain way, numerals joined across Whisper's commas
+    ("девятьсот, шестнадцать" is 916): the extractor may split them to reach eleven digits."""
+    joined = re.sub(r"[^\w\s-]", " ", text.lower())
+    return sum(ch.isdigit() for ch in words_to_digits(joined))
 
 
 def _last_word(text: str) -> str:
@@ -122,6 +130,8 @@ class AnswerCheck:
             return True
         if ext.question or Intent.CORRECTION in ext.intents or Intent.REPEAT in ext.intents:
             return False  # a question back or a correction often runs on past a short pause
+        if "phone" in expected and plain_digits(text) < 10:
+            return False  # "восемь, девятьсот, шестнадцать, сто двадцать три": 7 digits, not 11 split thin
         return all(CRITERIA.get(slot, _never)(ext) for slot in expected)
 
 
