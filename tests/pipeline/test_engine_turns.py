@@ -179,3 +179,28 @@ async def test_the_ears_follow_the_question_just_asked() -> None:
     assert greet_end is None and phone_end == 900
     assert "щитовидной железы" in greet_prompt  # the studies the caller may ask for
     assert phone_prompt.endswith(phone_q) and phone_prompt != greet_prompt
+
+
+async def test_the_answer_check_follows_the_question_just_asked() -> None:
+    """The transcriber gets, with each question, a check bound to the state that asked it: the
+    dialog's AnswerCheck is asked about the state of the last reply, not the one before."""
+    from salesagent.dialog.states import State
+
+    class RecordingCheck:
+        def __init__(self) -> None:
+            self.asked: list[tuple[str, str]] = []
+
+        def complete(self, state: str, text: str) -> bool:
+            self.asked.append((state, text))
+            return state == "ASK_PHONE"
+
+    check = RecordingCheck()
+    line = Line(FakeDialog([GREETING, "Ваш номер телефона?", "Записала. Всего доброго!"],
+                           states=[State.GREETING, State.ASK_PHONE, State.FAREWELL]))
+    line.services.answers = check
+    await line.wait(2)
+    assert line.asr.complete("Здравствуйте") is False
+    await line.say("Запишите меня", speak_s=1.0, asr_s=0.3)
+    await line.wait(3)
+    assert line.asr.complete("8 916 123 45 67") is True
+    assert check.asked == [("GREETING", "Здравствуйте"), ("ASK_PHONE", "8 916 123 45 67")]
