@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,3 +43,19 @@ def test_the_question_asked_closes_the_prompt() -> None:
 def test_prompts_are_bounded_for_any_question(state: str, question: str) -> None:
     prompt = PROMPTS.for_question(state, question)
     assert 0 < len(prompt) <= 300
+
+
+@pytest.mark.parametrize(("text", "echo"), [
+    ("Меня зовут Татьяна.", True),  # Whisper closing a cut "Меня зовут," from the prompt
+    ("Запишите на Сергея.", True),
+    ("Меня зовут Ольга.", False),
+    ("Татьяна.", False),  # the first word of a sentence is capitalised anyway
+    ("Да, подходит.", False),
+    ("", False),
+])
+def test_a_name_the_prompt_supplied_is_an_echo(text: str, echo: bool) -> None:
+    from salesagent.speech.asr.prompt import echoes_prompt
+
+    prompt = "Меня зовут Татьяна Николаевна. Запишите на Сергея, фамилия Смирнов."
+    assert echoes_prompt(text, prompt) is echo
+    assert echoes_prompt(text, None) is False

@@ -6,6 +6,8 @@ the decoder toward them. The words come from the profile (data), never from code
 
 from __future__ import annotations
 
+import re
+
 from salesagent.clinic.profile import ClinicProfile
 
 
@@ -91,3 +93,17 @@ def last_sentence(text: str) -> str:
         return ""
     cut = max(text.rfind(". ", 0, len(text) - 1), text.rfind("! ", 0, len(text) - 1))
     return text[cut + 2:].strip() if cut >= 0 else text
+
+
+_NAME_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b([А-ЯЁ][а-яё]+)")
+
+
+def echoes_prompt(text: str, prompt: str | None) -> bool:
+    """Whether ``text`` holds a proper name (a capitalised word inside a sentence) that the prompt
+    supplied. Given a cut phrase ("Меня зовут," and a pause) Whisper completes it from its prompt
+    ("Меня зовут Татьяна."): such a name is no evidence the caller said it, so an answer that
+    rests on it must not end the caller's turn early."""
+    if not prompt:
+        return False
+    offered = set(re.findall(r"[А-ЯЁа-яё]+", prompt))
+    return any(name in offered for name in _NAME_WORD.findall(text.strip()))

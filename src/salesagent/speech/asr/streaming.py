@@ -34,6 +34,7 @@ from functools import partial
 import numpy as np
 
 from salesagent.speech.asr.base import Transcript
+from salesagent.speech.asr.prompt import echoes_prompt
 from salesagent.speech.asr.scheduler import DecodeScheduler
 from salesagent.speech.audio import TARGET_RATE, RollingAudio, StreamResampler, check_rate, pcm16_to_float32
 from salesagent.speech.config import AsrSettings, VadSettings
@@ -254,6 +255,8 @@ class StreamingTranscriber:
         result: Transcript | None = future.result()
         if result is None or not result.text or result.confidence < self.asr.min_confidence:
             return
+        if echoes_prompt(result.text, self.prompt):
+            return  # "Меня зовут," completed from the prompt as "Меня зовут Татьяна.": wait for the real name
         try:
             answered = complete(result.text)
         except Exception:
