@@ -25,7 +25,7 @@ from bench_asr_windows import LINES, wer
 from salesagent.clinic.profile import load_profile
 from salesagent.config import get_settings
 from salesagent.speech.asr.caller_voice import synthesize_caller
-from salesagent.speech.asr.prompt import QuestionPrompts
+from salesagent.speech.asr.prompt import QuestionPrompts, vocabulary_prompt
 from salesagent.speech.asr.whisper import FasterWhisperEngine
 from salesagent.speech.audio import resample
 from salesagent.speech.config import AsrSettings
@@ -41,13 +41,13 @@ HELDOUT_STATES = [  # the question each bench_asr_windows.py line answers
 VOICES = [("festival", 250, 1.1), ("rhvoice:anna", -100, 1.0), ("rhvoice:aleksandr", 200, 1.05),
           ("rhvoice:elena", -250, 0.95)]
 CONFIGS = [  # label, prompt kind, beam, temperatures
-    ("clinic prompt, beam 5, fallback (old)", "clinic", 5, (0.0, 0.2, 0.4)),
+    ("profile asr_prompt, beam 5, fallback", "clinic", 5, (0.0, 0.2, 0.4)),
     ("no prompt, beam 5, fallback", "none", 5, (0.0, 0.2, 0.4)),
     ("question prompt, beam 5, fallback", "question", 5, (0.0, 0.2, 0.4)),
     ("question prompt, beam 5, no fallback", "question", 5, (0.0,)),
     ("question prompt, beam 3, no fallback", "question", 3, (0.0,)),
     ("question prompt, beam 1, no fallback", "question", 1, (0.0,)),
-    ("clinic prompt, beam 5, no fallback (WS /ws/transcribe: no question known)", "clinic", 5, (0.0,)),
+    ("profile asr_prompt, beam 5, no fallback (WS /ws/transcribe: no question known)", "clinic", 5, (0.0,)),
     ("no prompt, beam 5, no fallback", "none", 5, (0.0,)),
 ]
 
@@ -78,6 +78,7 @@ def main() -> None:
     profile = load_profile(get_settings().profile_path)
     engine = FasterWhisperEngine(AsrSettings())
     prompts = QuestionPrompts(profile, engine.settings.prompt_max_chars)
+    stream_prompt = vocabulary_prompt(profile, engine.settings.stream_prompt_max_chars)  # WS /ws/transcribe's
     rows = load_split(args.split)
     clips = []
     for voice, pitch, tempo in VOICES[: args.voices]:
@@ -94,7 +95,7 @@ def main() -> None:
         engine.settings.beam_size, engine.settings.temperatures = beam, temps
         hyps, times = [], []
         for state, _text, audio in clips:
-            prompt = {"clinic": prompts.fallback, "none": None, **{f"custom{i}": t for i, t in enumerate(args.prompt)},
+            prompt = {"clinic": stream_prompt, "none": None, **{f"custom{i}": t for i, t in enumerate(args.prompt)},
                       "question": prompts.for_question(state, question_of(profile, state))}[kind]
             started = time.perf_counter()
             hyps.append(engine.transcribe(audio, prompt).text)

@@ -53,5 +53,6 @@ def whisper_engine():
 @pytest.fixture(scope="session")
 def clinic_prompt(profile) -> str:
     from salesagent.speech.asr.prompt import vocabulary_prompt
+    from salesagent.speech.config import AsrSettings
 
-    return vocabulary_prompt(profile)
+    return vocabulary_prompt(profile, AsrSettings().stream_prompt_max_chars)  # the stream's prompt, as served

@@ -92,8 +92,8 @@ def test_prompt_comes_from_the_profile_and_is_bounded(profile):
     assert profile.asr_prompt
     full = vocabulary_prompt(profile, max_chars=1000)
     assert full == profile.asr_prompt.strip()
-    prompt = vocabulary_prompt(profile, max_chars=120)
-    assert 0 < len(prompt) <= 120 and full.startswith(prompt) and prompt.endswith(".")
+    prompt = vocabulary_prompt(profile, max_chars=250)
+    assert 0 < len(prompt) <= 250 and full.startswith(prompt) and prompt.endswith(".")
     assert vocabulary_prompt(profile, max_chars=0) == ""
 
 

@@ -107,8 +107,9 @@ class VoiceStack:
             from salesagent.speech.tts_config import TtsSettings
 
             tts = build_synthesizer(TtsSettings())
-        prompt = vocabulary_prompt(profile, asr.prompt_max_chars) if asr.use_profile_prompt else None
-        prompts = QuestionPrompts(profile, asr.prompt_max_chars) if asr.use_profile_prompt else None
+        prompt = vocabulary_prompt(profile, asr.stream_prompt_max_chars) if asr.use_profile_prompt else None
+        prompts = (QuestionPrompts(profile, asr.prompt_max_chars, asr.stream_prompt_max_chars)
+                   if asr.use_profile_prompt else None)
         return cls(
             settings=settings,
             profile=profile,

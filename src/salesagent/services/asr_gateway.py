@@ -53,7 +53,7 @@ log = logging.getLogger(__name__)
 def _default_prompt(settings: AsrSettings) -> str | None:
     if not settings.use_profile_prompt:
         return None
-    return vocabulary_prompt(_profile(), settings.prompt_max_chars) or None
+    return vocabulary_prompt(_profile(), settings.stream_prompt_max_chars) or None
 
 
 def _profile():
@@ -82,7 +82,8 @@ def create_app(
         settings=settings,
         vad=vad or VadSettings(),
         prompt=prompt if prompt is not None else _default_prompt(settings),
-        prompts=QuestionPrompts(_profile(), settings.prompt_max_chars) if settings.use_profile_prompt else None,
+        prompts=(QuestionPrompts(_profile(), settings.prompt_max_chars, settings.stream_prompt_max_chars)
+                 if settings.use_profile_prompt else None),
         engine=engine,
     )
 

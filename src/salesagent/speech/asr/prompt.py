@@ -49,9 +49,10 @@ class QuestionPrompts:
     toward that question's answers only. Hints are rendered once per state; the question varies.
     """
 
-    def __init__(self, profile: ClinicProfile, max_chars: int = 300) -> None:
+    def __init__(self, profile: ClinicProfile, max_chars: int = 300, fallback_max_chars: int | None = None) -> None:
         self.max_chars = max_chars
-        self.fallback = vocabulary_prompt(profile, max_chars)
+        # a question without a hint gets the prompt for any answer, which is longer (stream_prompt_max_chars)
+        self.fallback = vocabulary_prompt(profile, fallback_max_chars or max_chars)
         fields = {"study_areas": ", ".join(study_areas(profile)),
                   "contraindications": ", ".join(c.name for c in profile.contraindications)}
         self._hints = {state: _cut(text.format(**fields).strip(), max_chars)
