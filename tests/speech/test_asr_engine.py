@@ -150,3 +150,23 @@ def test_a_decode_has_a_token_budget(whisper_engine):
     """A repetition loop stops at ~15 tokens per second of audio, never at Whisper's 448."""
     assert whisper_engine._token_budget(2.0, None) == 40
     assert whisper_engine._token_budget(29.0, "слово " * 200) < 448 - 200
+
+
+@pytest.mark.parametrize(("voice", "pitch", "tempo"), [("festival", 250, 1.1), ("rhvoice:aleksandr", 200, 1.05)])
+def test_a_name_offered_by_the_prompt_is_not_put_in_the_callers_mouth(whisper_engine, caller_audio, profile,
+                                                                      voice, pitch, tempo):
+    """A caller who pauses after "Меня зовут," was heard as "Меня зовут Татьяна." (the name
+    question's prompt offers "Татьяна Николаевна") by these two voices; a caller who says the
+    name is still heard saying it."""
+    from salesagent.speech.asr.prompt import QuestionPrompts
+    from salesagent.speech.audio import resample
+
+    prompt = QuestionPrompts(profile).for_question("ASK_CLIENT_NAME")
+    assert "Татьяна" in prompt
+
+    def heard(text: str) -> str:
+        audio = caller_audio(text, rate=8000, voice=voice, pitch_cents=pitch, tempo=tempo)
+        return whisper_engine.transcribe(resample(audio, 8000, 16000), prompt).text.lower()
+
+    assert "татьян" not in heard("Меня зовут,")
+    assert "татьян" in heard("Меня зовут Татьяна, фамилия Смирнова.")

@@ -99,12 +99,17 @@ def last_sentence(text: str) -> str:
 _NAME_WORD = re.compile(r"(?<![.!?]\s)(?<!^)\b([А-ЯЁ][а-яё]+)")
 
 
-def echoes_prompt(text: str, prompt: str | None) -> bool:
-    """Whether ``text`` holds a proper name (a capitalised word inside a sentence) that the prompt
-    supplied. Given a cut phrase ("Меня зовут," and a pause) Whisper completes it from its prompt
-    ("Меня зовут Татьяна."): such a name is no evidence the caller said it, so an answer that
-    rests on it must not end the caller's turn early."""
+def prompt_names(text: str, prompt: str | None) -> list[str]:
+    """The proper names (capitalised words inside a sentence) of ``text`` that the prompt supplied."""
     if not prompt:
-        return False
+        return []
     offered = set(re.findall(r"[А-ЯЁа-яё]+", prompt))
-    return any(name in offered for name in _NAME_WORD.findall(text.strip()))
+    return [name for name in _NAME_WORD.findall(text.strip()) if name in offered]
+
+
+def echoes_prompt(text: str, prompt: str | None) -> bool:
+    """Whether ``text`` holds a name the prompt supplied. Given a cut phrase ("Меня зовут," and a
+    pause) Whisper completes it from its prompt ("Меня зовут Татьяна."): such a name is no evidence
+    the caller said it (the engine re-checks it without the prompt; an answer resting on it does
+    not end the caller's turn early)."""
+    return bool(prompt_names(text, prompt))

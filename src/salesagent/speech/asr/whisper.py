@@ -8,6 +8,7 @@ folder stops start-up with one line pointing at ``scripts/setup.sh`` instead of 
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 
 from salesagent.speech.asr.base import Segment, Transcript, combined_confidence
 from salesagent.speech.asr.hallucinations import is_hallucination
+from salesagent.speech.asr.prompt import echoes_prompt, prompt_names
 from salesagent.speech.audio import TARGET_RATE, as_float32
 from salesagent.speech.config import AsrSettings
 
@@ -180,6 +182,18 @@ class FasterWhisperEngine:
             kept.append(seg)
         return kept, dropped, looped
 
+    def _unless_echo(self, audio: np.ndarray, prompt: str, kept: list, text: str) -> tuple[list, str]:
+        """A name the prompt offered ("Меня зовут Татьяна." for a caller who paused after "Меня
+        зовут,") is checked by a decode without the prompt: kept if that decode hears it too,
+        else the prompt-free text stands (a wrong name in a lead is worse than a plainer transcript)."""
+        plain, _dropped, _looped = self._decode(audio, None)
+        plain_text = " ".join(seg.text for seg in plain).strip()
+        echoed = {w.lower()[:4] for w in prompt_names(text, prompt)}
+        if echoed <= {w.lower()[:4] for w in re.findall(r"[А-ЯЁа-яё]+", plain_text)}:
+            return kept, text
+        log.info("ASR: a name from the prompt not heard without it", extra={"context": {"names": sorted(echoed)}})
+        return plain, plain_text
+
     def transcribe(self, audio: np.ndarray, prompt: str | None = None) -> Transcript:
         """Decode one clip; drop silence phrases and no-speech segments; never raises on silence.
 
@@ -195,6 +209,8 @@ class FasterWhisperEngine:
             kept, dropped_again, _looped = self._decode(audio, None)
             dropped += dropped_again
         text = " ".join(seg.text for seg in kept).strip()
+        if prompt and echoes_prompt(text, prompt):
+            kept, text = self._unless_echo(audio, prompt, kept, text)
         decode_s = time.perf_counter() - started
         if dropped:
             log.info("ASR dropped segments", extra={"context": {"dropped": dropped}})
