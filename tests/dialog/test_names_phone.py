@@ -330,3 +330,17 @@ def test_a_group_of_the_stored_number_corrected(text, dictation):
 ])
 def test_short_corrections_touch_the_stored_number_only_when_it_is_the_topic(text, dictation, phone):
     assert extract_phone(Utterance(text), dictation=dictation, so_far=STORED).phone == phone
+
+
+@pytest.mark.parametrize("i", range(40))
+def test_a_dictation_cut_after_two_groups_stays_partial_whatever_the_commas(run, i):
+    """The caller paused after "восемь девятьсот пятнадцать семьсот сорок пять" and Whisper put
+    commas where the voice paused, inside groups too ("девятьсот, пятнадцать, семьсот, сорок
+    пять"): those 7 digits were read as 8 900 15 700 45, a full number no one said. They must stay
+    the beginning of a number, to be completed next turn."""
+    rng = random.Random(7000 + i)
+    national = _number(rng)
+    words = ("восемь " + " ".join(group_words(g) for g in (national[:3], national[3:6]))).split()
+    text = " ".join(w + ("," if rng.random() < 0.5 else "") for w in words).rstrip(",") + "."
+    got = _phone(run, text.capitalize())
+    assert got.phone is None, text

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from itertools import combinations, product
 
+from salesagent.dialog.extract.phone_numbers import is_prefix, to_e164
 from salesagent.dialog.extract.text import Utterance
 
 # Words a caller says between digit groups without ending the number.
@@ -39,7 +40,6 @@ _TAIL_CUES = frozenset({"последний", "конец", "заканчива�
 _PHONE_CUES = frozenset({"номер", "телефон", "цифра", "мобильный", "сотовый"})  # lemmas
 _HUNDRED_PAUSE = re.compile(r"(?<![а-я])(?:сто|двести|триста|четыреста|[а-я]+сот)\s*(?:,|\.\.\.|…|-|—)")
 MAX_JOINS = 6  # filler junctions tried as one group (2**6 readings at most)
-E164_DIGITS = 11
 
 
 @dataclass(frozen=True)
@@ -63,38 +63,6 @@ class _Run:
     restart: int | None = None  # index of the first group after a take-back word
     pause_split: bool = False  # "сто, двадцать три": a pause after a hundred may end a group
     singles_last: bool = False  # the last group was said digit by digit
-
-
-def to_e164(digits: str, plus: bool = False) -> str | None:
-    """"89161234567" / "79161234567" / "9161234567" -> "+79161234567"; None if not a RU number."""
-    if len(digits) == 11 and (digits[0] == "7" or (digits[0] == "8" and not plus)):
-        national = digits[1:]
-    elif len(digits) == 10 and digits[0] == "9" and not plus:
-        national = digits
-    else:
-        return None
-    try:
-        import phonenumbers
-
-        parsed = phonenumbers.parse("+7" + national, None)
-        if not phonenumbers.is_possible_number(parsed):
-            return None
-    except ImportError as exc:
-        raise RuntimeError("phonenumbers is not installed: pip install phonenumbers") from exc
-    except phonenumbers.NumberParseException:
-        return None
-    return "+7" + national
-
-
-def is_prefix(digits: str, plus: bool = False) -> bool:
-    """Digits that can begin a Russian number: "8", "8916", "916123" (plus: "7...")."""
-    if not digits or not digits.isdigit():
-        return False
-    if plus or digits[0] == "7":
-        return digits[0] == "7" and len(digits) < E164_DIGITS
-    if digits[0] == "8":
-        return len(digits) < E164_DIGITS
-    return digits[0] == "9" and len(digits) < E164_DIGITS - 1
 
 
 def _fix_at(toks: list[str], i: int) -> tuple[list[str], list[str], int] | None:
@@ -266,8 +234,38 @@ def _standard(groups: list[str]) -> bool:
 
 
 def _full(run: _Run) -> str | None:
-    """The one number the run spells with the fewest edits (usual grouping first); None when two
-    readings of the same cost disagree: the agent asks again rather than store a guess."""
+    best = _best_full(run)
+    return best[0] if best else None
+
+
+def _cut_short(run: _Run) -> bool:
+    """A full number only in an unusual grouping ("восемь девятьсот, пятнадцать, семьсот, сорок
+    пять" as 8 900 15 700 45) while joining the groups Whisper's commas split gives the usual
+    grouping of a number begun (8 915 745): the caller paused mid-dictation; not a number yet."""
+    best = _best_full(run)
+    if best is None or best[1]:
+        return False
+    for _edits, reading in _readings(run.groups, run.soft):
+        if is_prefix("".join(reading), run.plus) and _standard_start(reading):
+            return True
+    return False
+
+
+def _standard_start(groups: list[str]) -> bool:
+    """The groups of a number begun, on the usual boundaries (trunk "8"/"7" said alone first)."""
+    national = groups[1:] if groups and groups[0] in ("7", "8") else groups
+    pos = 0
+    for g in national:
+        pos += len(g)
+        if pos not in (3, 6, 8):
+            return False
+    return bool(national)
+
+
+def _best_full(run: _Run) -> tuple[str, bool] | None:
+    """The one number the run spells with the fewest edits (usual grouping first) and whether its
+    grouping is the usual one; None when two readings of the same cost disagree: the agent asks
+    again rather than store a guess."""
     candidates = [(run.groups, run.soft)]
     if run.restart is not None:  # "..., нет, 8 916 132 45 67": the number said again
         candidates.append((run.groups[run.restart :], run.soft[run.restart :]))
@@ -280,7 +278,7 @@ def _full(run: _Run) -> str | None:
         if valid:
             valid.sort()
             best = [v for v in valid if v[:2] == valid[0][:2]]
-            return best[0][2] if len({v[2] for v in best}) == 1 else None
+            return (best[0][2], not best[0][1]) if len({v[2] for v in best}) == 1 else None
     return None
 
 
@@ -363,6 +361,8 @@ def extract_phone(utt: Utterance, dictation: bool = False, so_far: str | None = 
     runs = _runs(utt, seed)
     for run in runs:
         phone = _full(run)
+        if phone and dictation and not seed and _cut_short(run):
+            break  # kept as partial below: the rest of the number comes next turn
         if phone:
             return PhoneResult(phone, None, frozenset(range(run.start, run.end)))
     if seed:  # the new digits alone: the caller started again instead of going on
