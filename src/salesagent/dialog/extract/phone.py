@@ -238,12 +238,11 @@ def _full(run: _Run) -> str | None:
     return best[0] if best else None
 
 
-def _cut_short(run: _Run) -> bool:
-    """A full number only in an unusual grouping ("восемь девятьсот, пятнадцать, семьсот, сорок
-    пять" as 8 900 15 700 45) while joining the groups Whisper's commas split gives the usual
-    grouping of a number begun (8 915 745): the caller paused mid-dictation; not a number yet."""
-    best = _best_full(run)
-    if best is None or best[1]:
+def _cut_short(run: _Run, best: tuple[str, bool]) -> bool:
+    """``best`` (the run's full reading) is only in an unusual grouping ("восемь девятьсот,
+    пятнадцать, семьсот, сорок пять" as 8 900 15 700 45) while joining the groups Whisper's commas
+    split gives the usual grouping of a number begun (8 915 745): the caller paused mid-dictation."""
+    if best[1]:
         return False
     for _edits, reading in _readings(run.groups, run.soft):
         if is_prefix("".join(reading), run.plus) and _standard_start(reading):
@@ -360,11 +359,11 @@ def extract_phone(utt: Utterance, dictation: bool = False, so_far: str | None = 
     seed = [so_far] if dictation and so_far and not stored and so_far.isdigit() else None
     runs = _runs(utt, seed)
     for run in runs:
-        phone = _full(run)
-        if phone and dictation and not seed and _cut_short(run):
+        best = _best_full(run)
+        if best and dictation and not seed and _cut_short(run, best):
             break  # kept as partial below: the rest of the number comes next turn
-        if phone:
-            return PhoneResult(phone, None, frozenset(range(run.start, run.end)))
+        if best:
+            return PhoneResult(best[0], None, frozenset(range(run.start, run.end)))
     if seed:  # the new digits alone: the caller started again instead of going on
         for run in _runs(utt, None):
             phone = _full(run)
